@@ -1,0 +1,88 @@
+# OpenBTAM: `make run` sets up and serves the demo; `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/openbtam
+DEV_ENV := var/dev.env
+
+.PHONY: help venv assets dev-env migrate demo run lint typecheck test test-sqlite test-postgres e2e chromium clean
+
+help:
+	@echo "make run   - set up (venv, packages, assets, database, demo district) and serve on http://$(HOST):$(PORT)"
+	@echo "make test  - lint, type check, tests on SQLite and PostgreSQL, browser tests"
+
+.venv/.installed: requirements.lock pyproject.toml
+	@test -d .venv || python3 -m venv .venv
+	$(PIP) install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+venv: .venv/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+assets: node_modules/.installed
+
+# Development secrets, made once per checkout and never committed.
+$(DEV_ENV): | venv
+	@mkdir -p var
+	@echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "BTAM_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" >> $@
+	@chmod 600 $@
+
+dev-env: $(DEV_ENV)
+
+RUN_ENV = set -a; source $(DEV_ENV); set +a; export DEBUG=1 DEMO_MODE=1;
+
+migrate: venv assets dev-env
+	@$(RUN_ENV) $(PY) manage.py migrate --no-input
+	@$(RUN_ENV) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+
+demo: migrate
+	@$(RUN_ENV) $(PY) manage.py load_demo
+
+run: demo
+	@echo ""
+	@echo "OpenBTAM is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the worker)"
+	@$(RUN_ENV) trap 'kill 0' INT TERM EXIT; \
+	  $(PY) manage.py db_worker --queue-name '*' --interval 1 & \
+	  $(PY) manage.py run_scheduler & \
+	  $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+lint: venv
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: venv
+	.venv/bin/mypy btam
+
+test-sqlite: venv assets
+	@echo "== Test suite on SQLite =="
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+	env -u DATABASE_URL .venv/bin/pytest -q
+
+test-postgres: venv assets
+	@echo "== Test suite on PostgreSQL ($(PG_URL)) =="
+	@if DATABASE_URL="$(PG_URL)" $(PY) scripts/db_reachable.py; then \
+	  DATABASE_URL="$(PG_URL)" .venv/bin/pytest -q; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "FAILED: PostgreSQL is not reachable at $(PG_URL) (required under CI=true)."; exit 1; \
+	else \
+	  echo "SKIPPED: PostgreSQL is not reachable at $(PG_URL); the PostgreSQL run was skipped."; \
+	fi
+
+chromium:
+	@bash scripts/ensure_chromium.sh
+
+e2e: venv assets chromium
+	@echo "== Browser tests (Playwright, system Chromium) =="
+	env -u DATABASE_URL .venv/bin/pytest -q e2e
+
+test: lint typecheck test-sqlite test-postgres e2e
+
+clean:
+	rm -rf .venv node_modules staticfiles var/test-*

@@ -1,0 +1,1 @@
+"""OpenBTAM: open-source school Behavioral Threat Assessment and Management."""

@@ -1,0 +1,46 @@
+"""Every signed-in account must have a second factor before it reaches any district data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import redirect
+
+
+def second_factor_satisfied(user: object) -> bool:
+    if getattr(user, "is_demo", False) and settings.DEMO_MODE:
+        return True
+    return bool(is_mfa_enabled(user))  # type: ignore[arg-type]
+
+
+class RequireSecondFactorMiddleware:
+    """Send a signed-in user without a second factor to the enrolment page.
+
+    Runs before the policy check; only views whose policy allows ``before_second_factor``
+    (enrolment, sign-out) and public pages are reachable until TOTP is set up.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., object], args: object, kwargs: object
+    ) -> HttpResponseBase | None:
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        from btam.core.access import policy_for
+
+        match = request.resolver_match
+        p = policy_for(view, match.namespace if match else "", match.url_name if match else None)
+        if p is None or p.public or p.before_second_factor:
+            return None
+        if second_factor_satisfied(user):
+            return None
+        return redirect("mfa_activate_totp")

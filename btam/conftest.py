@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from btam.accounts.models import Role, User
+from btam.lib import clock as clock_module
+from btam.orgs.models import District, School
+from btam.testing import DistrictFactory, SchoolFactory, UserFactory, make_member
+
+
+@dataclass
+class World:
+    """Two districts; district A has two schools and one user per role; B has a team leader."""
+
+    district: District
+    school: School
+    other_school: School
+    other_district: District
+    users: dict[str, User]
+    outsider: User  # team leader of the other district
+    no_role: User  # signed-in account with no access level
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    district = DistrictFactory(name="Cedar Test District (fictitious)")
+    school = SchoolFactory(district=district, name="North Test High")
+    other_school = SchoolFactory(district=district, name="South Test Middle")
+    other_district = DistrictFactory(name="Other Test District (fictitious)")
+    SchoolFactory(district=other_district, name="Elsewhere High")
+    users = {role.value: make_member(role.value, district) for role in Role}
+    outsider = make_member(Role.TEAM_LEADER, other_district)
+    no_role = UserFactory()
+    from btam.testing import give_totp
+
+    give_totp(no_role)
+    return World(district, school, other_school, other_district, users, outsider, no_role)
+
+
+@pytest.fixture
+def clock() -> Iterator[object]:
+    """Move time in domain code: ``clock.advance(minutes=15)``."""
+    yield clock_module
+    clock_module.reset()
