@@ -136,7 +136,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         }
     )
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test-openbtam.sqlite3")}
+    # Tests use an in-memory database unless BTAM_TEST_DB_NAME names a file (for tests that start
+    # other processes, e.g. workers, which cannot see an in-memory database).
+    _db["TEST"] = {"NAME": env_str("BTAM_TEST_DB_NAME", "") or None}
 elif _db["ENGINE"] != "django.db.backends.postgresql":
     raise SettingsError("DATABASE_URL must be a sqlite:/// or postgres:// URL.")
 DATABASES = {"default": _db}
