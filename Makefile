@@ -58,7 +58,7 @@ lint: venv
 	.venv/bin/ruff format --check .
 
 typecheck: venv
-	.venv/bin/mypy btam
+	DEBUG=1 .venv/bin/mypy btam
 
 test-sqlite: venv assets
 	@echo "== Test suite on SQLite =="

@@ -26,14 +26,14 @@ class World:
 
 @pytest.fixture
 def world(db: None) -> World:
-    district = DistrictFactory(name="Cedar Test District (fictitious)")
-    school = SchoolFactory(district=district, name="North Test High")
-    other_school = SchoolFactory(district=district, name="South Test Middle")
-    other_district = DistrictFactory(name="Other Test District (fictitious)")
-    SchoolFactory(district=other_district, name="Elsewhere High")
+    district = DistrictFactory.create(name="Cedar Test District (fictitious)")
+    school = SchoolFactory.create(district=district, name="North Test High")
+    other_school = SchoolFactory.create(district=district, name="South Test Middle")
+    other_district = DistrictFactory.create(name="Other Test District (fictitious)")
+    SchoolFactory.create(district=other_district, name="Elsewhere High")
     users = {role.value: make_member(role.value, district) for role in Role}
     outsider = make_member(Role.TEAM_LEADER, other_district)
-    no_role = UserFactory()
+    no_role = UserFactory.create()
     from btam.testing import give_totp
 
     give_totp(no_role)

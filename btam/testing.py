@@ -56,7 +56,7 @@ def give_totp(user: User, secret: str = TOTP_SECRET) -> Authenticator:
 def make_member(
     role: str, district: District, schools: list[School] | None = None, *, totp: bool = True, **user_kwargs: object
 ) -> User:
-    user = UserFactory(**user_kwargs)
+    user = UserFactory.create(**user_kwargs)
     membership = Membership.objects.create(user=user, district=district, role=role)
     if schools:
         membership.schools.set(schools)

@@ -34,7 +34,9 @@ class DemoAccount:
 
 ACCOUNTS = [
     DemoAccount(f"leader@{DEMO_DOMAIN}", "Dana Whitfield (demo team leader)", Role.TEAM_LEADER),
-    DemoAccount(f"counselor@{DEMO_DOMAIN}", "Marcus Oyelaran (demo counselor)", Role.TEAM_MEMBER, ("cedar-ridge-high",)),
+    DemoAccount(
+        f"counselor@{DEMO_DOMAIN}", "Marcus Oyelaran (demo counselor)", Role.TEAM_MEMBER, ("cedar-ridge-high",)
+    ),
     DemoAccount(f"sro@{DEMO_DOMAIN}", "Priya Castellanos (demo SRO)", Role.RAPID_RESPONSE, ("cedar-ridge-high",)),
     DemoAccount(f"dbmanager@{DEMO_DOMAIN}", "Tomás Lindqvist (demo database manager)", Role.DATABASE_MANAGER),
     DemoAccount(f"backup@{DEMO_DOMAIN}", "Grace Abernathy (demo backup administrator)", Role.BACKUP_ADMIN),
@@ -66,9 +68,7 @@ def load_demo_district() -> tuple[District, bool]:
     for account in ACCOUNTS:
         user = User.objects.filter(email=account.email).first()
         if user is None:
-            user = User.objects.create_user(
-                account.email, DEMO_PASSWORD, full_name=account.full_name, is_demo=True
-            )
+            user = User.objects.create_user(account.email, DEMO_PASSWORD, full_name=account.full_name, is_demo=True)
         membership, m_created = Membership.objects.get_or_create(user=user, district=district, role=account.role)
         if m_created and account.schools:
             membership.schools.set([schools[s] for s in account.schools])

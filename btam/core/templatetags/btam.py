@@ -29,7 +29,7 @@ def uswds(field: BoundField) -> SafeString:
         described.append(f"{field.auto_id}_helptext")
     if field.errors:
         described.append(f"{field.auto_id}_errors")
-    attrs: dict[str, str] = {"class": css}
+    attrs: dict[str, str | bool] = {"class": css}
     if described:
         attrs["aria-describedby"] = " ".join(described)
     if field.errors:

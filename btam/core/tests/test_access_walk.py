@@ -153,6 +153,8 @@ def test_walk_every_url_as(principal: str, world: Any) -> None:
         refused = _policy_refused(response)
         ok = not refused if principal in allowed else (refused or response.status_code == 404)
         if not ok:
-            wrong.append(f"{path} ({name}): expected {'allow' if principal in allowed else 'deny'}, "
-                         f"got {response.status_code} {response.get('Location', '')}")
+            wrong.append(
+                f"{path} ({name}): expected {'allow' if principal in allowed else 'deny'}, "
+                f"got {response.status_code} {response.get('Location', '')}"
+            )
     assert not wrong, f"{principal}:\n" + "\n".join(wrong)

@@ -5,48 +5,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='District',
+            name="District",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True, verbose_name='short name')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('k12', 'K-12 school district'), ('college', 'College or university')], default='k12', max_length=20, verbose_name='kind')),
-                ('state', models.CharField(blank=True, help_text='Two-letter state code.', max_length=2, verbose_name='state')),
-                ('crisis_line', models.CharField(blank=True, max_length=100, verbose_name='crisis line')),
-                ('is_demo', models.BooleanField(default=False, verbose_name='fictitious demo district')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, unique=True, verbose_name="short name")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("k12", "K-12 school district"), ("college", "College or university")],
+                        default="k12",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        blank=True, help_text="Two-letter state code.", max_length=2, verbose_name="state"
+                    ),
+                ),
+                ("crisis_line", models.CharField(blank=True, max_length=100, verbose_name="crisis line")),
+                ("is_demo", models.BooleanField(default=False, verbose_name="fictitious demo district")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'district',
-                'verbose_name_plural': 'districts',
-                'ordering': ['name'],
+                "verbose_name": "district",
+                "verbose_name_plural": "districts",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='School',
+            name="School",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, verbose_name='short name')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('level', models.CharField(choices=[('elementary', 'Elementary school'), ('middle', 'Middle school'), ('high', 'High school'), ('k12', 'K-12 school'), ('alternative', 'Alternative program'), ('campus', 'College campus')], default='high', max_length=20, verbose_name='level')),
-                ('identifier', models.CharField(blank=True, max_length=60, verbose_name='state or NCES identifier')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('district', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='schools', to='orgs.district')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, verbose_name="short name")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("elementary", "Elementary school"),
+                            ("middle", "Middle school"),
+                            ("high", "High school"),
+                            ("k12", "K-12 school"),
+                            ("alternative", "Alternative program"),
+                            ("campus", "College campus"),
+                        ],
+                        default="high",
+                        max_length=20,
+                        verbose_name="level",
+                    ),
+                ),
+                ("identifier", models.CharField(blank=True, max_length=60, verbose_name="state or NCES identifier")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "district",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="schools", to="orgs.district"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'school',
-                'verbose_name_plural': 'schools',
-                'ordering': ['district', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('district', 'slug'), name='school_slug_unique_in_district')],
+                "verbose_name": "school",
+                "verbose_name_plural": "schools",
+                "ordering": ["district", "name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("district", "slug"), name="school_slug_unique_in_district")
+                ],
             },
         ),
     ]
