@@ -37,7 +37,7 @@ _secret_key = env_secret("SECRET_KEY")
 if not _secret_key:
     if not DEV_DEFAULTS_ALLOWED:
         raise SettingsError("SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off.")
-    _secret_key = "insecure-development-only-secret-key-never-use-in-production-0123456789"
+    _secret_key = "insecure-development-only-secret-key-never-use-in-production-0123456789"  # noqa: S105
 elif len(_secret_key) < 50:
     raise SettingsError("SECRET_KEY must be at least 50 characters long.")
 SECRET_KEY = _secret_key
@@ -180,7 +180,7 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
-ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "allauth.account.forms.EmailAwarePasswordResetTokenGenerator"
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "allauth.account.forms.EmailAwarePasswordResetTokenGenerator"  # noqa: S105
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[OpenBTAM] "
 # Throttling and lockout: failed sign-ins per address and per account (allauth rate limits).
