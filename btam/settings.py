@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "btam.accounts",
     "btam.audit",
     "btam.worker",
+    "btam.people",
     "btam.core.admin_apps.BtamAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

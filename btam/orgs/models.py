@@ -29,6 +29,16 @@ class District(models.Model):
     state = models.CharField(_("state"), max_length=2, blank=True, help_text=_("Two-letter state code."))
     crisis_line = models.CharField(_("crisis line"), max_length=100, blank=True)
     is_demo = models.BooleanField(_("fictitious demo district"), default=False)
+    store_demographics = models.BooleanField(
+        _("store demographics"),
+        default=False,
+        help_text=_("Keep demographic data from the roster (for fairness reports). Off: it is never stored."),
+    )
+    link_staff_accounts = models.BooleanField(
+        _("link staff accounts from the roster"),
+        default=False,
+        help_text=_("Link existing staff accounts to roster teachers and administrators by email."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DistrictQuerySet.as_manager()
@@ -64,6 +74,7 @@ class School(models.Model):
     name = models.CharField(_("name"), max_length=200)
     level = models.CharField(_("level"), max_length=20, choices=Level.choices, default=Level.HIGH)
     identifier = models.CharField(_("state or NCES identifier"), max_length=60, blank=True)
+    source_id = models.CharField(_("roster source id"), max_length=255, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
