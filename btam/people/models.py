@@ -94,6 +94,10 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_name = self.compute_search_name()
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
     @property
     def display_name(self) -> str:
         given = self.preferred_given_name or self.given_name
@@ -112,10 +116,6 @@ class Person(models.Model):
             self.preferred_family_name,
         ]
         return normalize(" ".join(p for p in parts if p))[:700]
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        self.search_name = self.compute_search_name()
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class SourceOrg(models.Model):
