@@ -3,7 +3,8 @@
 Events are written explicitly by actions and views (never from signals) with
 :meth:`AuditEvent.objects.record`. The database refuses UPDATE and DELETE of an event
 (triggers, see the migrations); the only permitted update is the one-time seal that
-sets ``seq``, ``prev_hash`` and ``hash`` on an unsealed event.
+sets ``seq``, ``prev_hash`` and ``hash`` on an unsealed event. Sealing is in :mod:`btam.audit.chain`;
+``manage.py verify_audit`` checks the chain.
 """
 
 from __future__ import annotations
@@ -100,7 +101,11 @@ class AuditEventManager(models.Manager["AuditEvent"]):
 class AuditEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True, blank=True, db_constraint=False,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
         related_name="+",
     )
     # Copies taken at the time, so the record stays true when the account changes later.
@@ -133,3 +138,24 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.verb} {self.target_type}:{self.target_id}"
+
+
+class ChainHead(models.Model):
+    """The end of the sealed chain: one row, locked by the sealer, so two sealers never fork it.
+
+    It also remembers the last sealed event, so that deleting the newest events is detected.
+    The database refuses to delete it or to move it backwards (triggers, see the migrations).
+    """
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, blank=True)
+    sealed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"audit chain head at seq {self.last_seq}"

@@ -6,4 +6,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.event_list, name="list"),
+    path("export.csv", views.export_csv, name="export"),
 ]
