@@ -2,12 +2,16 @@
 
 The newest key encrypts; every listed key decrypts, so keys can be rotated: add a new key at the
 front, run ``manage.py rotate_keys``, then drop the old key. ``manage.py generate_encryption_key``
-prints a new key.
+prints a new key. See docs/encryption.md.
+
+Error messages name a key by its position in the list, never by its value, and never hold the
+plaintext of what failed to decrypt.
 """
 
 from __future__ import annotations
 
 import binascii
+from collections.abc import Sequence
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -17,6 +21,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 class DecryptionError(Exception):
     """Ciphertext that none of the configured keys can open (wrong key or altered data)."""
+
+
+_CANNOT_DECRYPT = "None of the configured encryption keys can decrypt this value."
 
 
 def _validate_key(index: int, key: str) -> Fernet:
@@ -29,11 +36,26 @@ def _validate_key(index: int, key: str) -> Fernet:
         ) from None
 
 
-@lru_cache(maxsize=1)
-def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
+def validate_keys(keys: Sequence[str]) -> None:
+    """Raise ImproperlyConfigured naming BTAM_ENCRYPTION_KEYS (and the key's position) if a key is unusable.
+
+    Called from settings.py, so a bad key is reported like any other malformed setting.
+    """
     if not keys:
         raise ImproperlyConfigured("BTAM_ENCRYPTION_KEYS is empty: at least one key is needed.")
+    for index, key in enumerate(keys):
+        _validate_key(index, key)
+
+
+@lru_cache(maxsize=1)
+def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
+    validate_keys(keys)
     return MultiFernet([_validate_key(i, k) for i, k in enumerate(keys)])
+
+
+@lru_cache(maxsize=1)
+def _newest_for(key: str) -> Fernet:
+    return _validate_key(0, key)
 
 
 def fernet() -> MultiFernet:
@@ -57,7 +79,7 @@ def decrypt_bytes(token: bytes) -> bytes:
     try:
         return fernet().decrypt(token)
     except InvalidToken:
-        raise DecryptionError("None of the configured encryption keys can decrypt this value.") from None
+        raise DecryptionError(_CANNOT_DECRYPT) from None
 
 
 def encrypt_text(text: str) -> str:
@@ -65,7 +87,11 @@ def encrypt_text(text: str) -> str:
 
 
 def decrypt_text(token: str) -> str:
-    return decrypt_bytes(token.encode("ascii")).decode("utf-8")
+    try:
+        return decrypt_bytes(token.encode("ascii")).decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        # Not a token at all (e.g. text stored before encryption): say so without repeating it.
+        raise DecryptionError(_CANNOT_DECRYPT) from None
 
 
 def rotate_token(token: bytes) -> bytes:
@@ -73,12 +99,12 @@ def rotate_token(token: bytes) -> bytes:
     try:
         return fernet().rotate(token)
     except InvalidToken:
-        raise DecryptionError("None of the configured encryption keys can decrypt this value.") from None
+        raise DecryptionError(_CANNOT_DECRYPT) from None
 
 
 def is_current(token: bytes) -> bool:
     """True when the newest key already opens this token (no rotation needed)."""
-    newest = _validate_key(0, settings.BTAM_ENCRYPTION_KEYS[0])
+    newest = _newest_for(settings.BTAM_ENCRYPTION_KEYS[0])
     try:
         newest.decrypt(token)
     except InvalidToken:

@@ -56,6 +56,15 @@ def env_str(name: str, default: str = "") -> str:
     return default if value is None or value == "" else value
 
 
+def env_choice(name: str, default: str, choices: list[str] | tuple[str, ...]) -> str:
+    """One of a fixed set of words (compared case-insensitively, returned as spelled in ``choices``)."""
+    value = env_str(name, default)
+    for choice in choices:
+        if value.lower() == choice.lower():
+            return choice
+    raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+
+
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     value = _raw(name)
     if value is None or value == "":
@@ -108,6 +117,10 @@ def parse_email_url(name: str, value: str) -> dict[str, object]:
         port = parts.port
     except ValueError:
         raise SettingsError(f"{name} has an invalid port.") from None
+    try:
+        timeout = int(query.get("timeout", "10"))
+    except ValueError:
+        raise SettingsError(f"{name} has an invalid timeout (seconds, a whole number).") from None
     config: dict[str, object] = {"EMAIL_BACKEND": _EMAIL_SCHEMES[scheme]}
     if scheme.startswith("smtp"):
         if not parts.hostname:
@@ -119,7 +132,7 @@ def parse_email_url(name: str, value: str) -> dict[str, object]:
             EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
             EMAIL_USE_SSL=scheme == "smtps",
             EMAIL_USE_TLS=scheme == "smtp+tls" or query.get("tls", "").lower() in _TRUE,
-            EMAIL_TIMEOUT=int(query.get("timeout", "10")),
+            EMAIL_TIMEOUT=timeout,
         )
     elif scheme == "file":
         config["EMAIL_FILE_PATH"] = parts.path or "var/mail"
