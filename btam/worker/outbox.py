@@ -1,0 +1,249 @@
+"""The outbox: side effects recorded in the action's transaction, delivered by the worker.
+
+An action calls :func:`enqueue` inside its ``transaction.atomic``. The row commits (or rolls
+back) with the change that caused it; after the commit a ``deliver_outbox_message`` task is
+queued so delivery starts at once, and the periodic ``sweep_outbox`` task is the safety net for
+anything that task missed (a crash between the commit and the enqueue, a retry that is due).
+
+Delivery protocol, which makes a crash lose nothing and two deliverers double nothing:
+
+1. **Claim** with one conditional UPDATE: ``state = pending AND next_attempt_at <= now``, or
+   ``state = sending AND claimed_at < now - LEASE`` (the claimer died). It sets ``sending``, a
+   fresh claim token in ``claimed_by``, ``claimed_at`` and ``attempts + 1``. The database lets
+   exactly one of several concurrent claimers update the row; only that one goes on.
+2. **Run the handler** for the message's kind, outside any transaction.
+3. **Record the outcome** with an UPDATE conditional on ``state = sending AND claimed_by =
+   token``: ``sent``; or ``pending`` with exponential backoff; or ``dead`` after
+   ``MAX_ATTEMPTS``; or ``failed`` when the handler raises :class:`PermanentDeliveryError`.
+
+The one window left is a crash after the handler's effect and before step 3: the message is
+re-delivered once after the lease. Handlers are therefore written to be idempotent where the
+receiver allows it; the email handler sets a Message-ID derived from the message, so a
+receiving server or client can recognise the resend.
+
+Handlers are registered per kind with :func:`handler`. The built-in kind is ``"email"``; an
+app adds its own in ``<app>/outbox_handlers.py`` (imported at start-up by the worker app).
+Logs name the message id, kind and exception class only, never payload content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from email.utils import parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
+
+from btam.lib.clock import now
+from btam.worker.heartbeat import worker_id
+from btam.worker.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+State = OutboxMessage.State
+Handler = Callable[[OutboxMessage], None]
+
+# A claim older than this is abandoned: its worker stopped. Handlers must finish well within it
+# (the SMTP connection times out after EMAIL_TIMEOUT, 10 s by default).
+LEASE = dt.timedelta(seconds=60)
+MAX_ATTEMPTS = 10
+BACKOFF_BASE = dt.timedelta(seconds=30)
+BACKOFF_CAP = dt.timedelta(hours=1)
+# A payload is a few identifiers and a short generic text, never a document.
+MAX_PAYLOAD_BYTES = 32_768
+SWEEP_BATCH = 100
+# A sweep stops claiming after this long, so a slow receiver does not hold a worker for minutes;
+# the next sweep (every 30 s) goes on.
+SWEEP_BUDGET_SECONDS = 20.0
+
+_handlers: dict[str, Handler] = {}
+
+
+class PermanentDeliveryError(Exception):
+    """Raised by a handler when retrying cannot help (e.g. a malformed payload)."""
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that delivers messages of ``kind``: ``@outbox.handler("email")``."""
+
+    def register(func: Handler) -> Handler:
+        if kind in _handlers and _handlers[kind] is not func:
+            raise ValueError(f"An outbox handler for {kind!r} is already registered.")
+        _handlers[kind] = func
+        return func
+
+    return register
+
+
+def enqueue(
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    dedupe_key: str | None = None,
+    district_id: int | None = None,
+) -> OutboxMessage:
+    """Record a side effect; call it inside the transaction of the action that causes it.
+
+    With a ``dedupe_key`` already used, nothing new is recorded and the existing message is
+    returned. ``payload`` must be JSON and must never hold case content (see OutboxMessage).
+    """
+    if not kind:
+        raise ValueError("An outbox message needs a kind.")
+    encoded = json.dumps(payload)  # fails loudly on values that are not JSON
+    if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"Outbox payload is larger than {MAX_PAYLOAD_BYTES} bytes; store identifiers, not content.")
+    fields = {"kind": kind, "payload": payload, "district_id": district_id, "next_attempt_at": now()}
+    if dedupe_key:
+        message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+        if not created:
+            return message
+    else:
+        message = OutboxMessage.objects.create(**fields)
+    transaction.on_commit(lambda: _start_delivery(message.pk), robust=True)
+    return message
+
+
+def _start_delivery(message_id: int) -> None:
+    from btam.worker.tasks import deliver_outbox_message
+
+    deliver_outbox_message.enqueue(message_id)
+
+
+def claim(message_id: int) -> tuple[OutboxMessage, str] | None:
+    """Claim one message for delivery; None when it is not due or another deliverer holds it."""
+    at = now()
+    token = f"{worker_id()}:{secrets.token_hex(4)}"[:200]
+    claimed = (
+        OutboxMessage.objects.filter(pk=message_id)
+        .due(at, lease=LEASE, max_attempts=MAX_ATTEMPTS)
+        .update(state=State.SENDING, claimed_by=token, claimed_at=at, attempts=F("attempts") + 1)
+    )
+    if claimed != 1:
+        return None
+    return OutboxMessage.objects.get(pk=message_id), token
+
+
+def deliver(message_id: int) -> str | None:
+    """Claim and deliver one message. Returns its new state, or None when it was not claimed."""
+    claimed = claim(message_id)
+    if claimed is None:
+        return None
+    message, token = claimed
+    try:
+        func = _handlers.get(message.kind)
+        if func is None:
+            # Retried: during a rolling deploy an older worker may not know a new kind yet.
+            raise LookupError(f"No outbox handler for kind {message.kind!r}")
+        func(message)
+    except PermanentDeliveryError as exc:
+        return _record_failure(message, token, exc, permanent=True)
+    except Exception as exc:
+        return _record_failure(message, token, exc, permanent=False)
+    _finish(message, token, State.SENT, sent_at=now(), last_error="")
+    logger.info("Outbox message %s (%s) sent on attempt %s", message.pk, message.kind, message.attempts)
+    return State.SENT
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Delay before the next try after ``attempts`` failed ones: 30 s, 1 min, 2 min ... at most 1 h."""
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+
+
+def _record_failure(message: OutboxMessage, token: str, exc: Exception, *, permanent: bool) -> str:
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    if permanent:
+        state = State.FAILED
+        _finish(message, token, state, last_error=error)
+    elif message.attempts >= MAX_ATTEMPTS:
+        state = State.DEAD
+        _finish(message, token, state, last_error=error)
+    else:
+        state = State.PENDING
+        _finish(message, token, state, last_error=error, next_attempt_at=now() + backoff(message.attempts))
+    logger.warning(
+        "Outbox message %s (%s) attempt %s failed with %s; now %s",
+        message.pk,
+        message.kind,
+        message.attempts,
+        type(exc).__name__,
+        state,
+    )
+    return state
+
+
+def _finish(message: OutboxMessage, token: str, state: str, **fields: Any) -> bool:
+    """Record an outcome, only if our claim still holds (nobody re-claimed after the lease)."""
+    if not message.can_transition_to(state):
+        raise ValueError(f"Outbox message {message.pk}: {message.state} -> {state} is not allowed.")
+    updated = OutboxMessage.objects.filter(pk=message.pk, state=State.SENDING, claimed_by=token).update(
+        state=state, **fields
+    )
+    if updated != 1:
+        logger.warning("Outbox message %s: claim lost before recording %s (lease expired)", message.pk, state)
+        return False
+    return True
+
+
+def sweep(*, limit: int = SWEEP_BATCH) -> dict[str, int]:
+    """Deliver due messages (the safety net behind the per-message task). Returns counts by outcome."""
+    at = now()
+    # A claim that expired on the last allowed attempt will not be retried: give up on it.
+    abandoned = OutboxMessage.objects.filter(
+        state=State.SENDING, claimed_at__lt=at - LEASE, attempts__gte=MAX_ATTEMPTS
+    ).update(state=State.DEAD, last_error="The worker stopped during the last allowed attempt.")
+    counts: dict[str, int] = {"dead": abandoned} if abandoned else {}
+    due = OutboxMessage.objects.due(at, lease=LEASE, max_attempts=MAX_ATTEMPTS).order_by("next_attempt_at", "pk")
+    deadline = time.monotonic() + SWEEP_BUDGET_SECONDS
+    for message_id in list(due.values_list("pk", flat=True)[:limit]):
+        if time.monotonic() > deadline:
+            break
+        outcome = deliver(message_id)
+        key = str(outcome) if outcome else "skipped"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def requeue(message_id: int) -> bool:
+    """An operator's retry of a failed or dead message: pending again, due now, attempts reset."""
+    return (
+        OutboxMessage.objects.filter(pk=message_id, state__in=[State.FAILED, State.DEAD]).update(
+            state=State.PENDING, attempts=0, next_attempt_at=now(), last_error=""
+        )
+        == 1
+    )
+
+
+# Built-in kinds ---------------------------------------------------------------------------------
+
+
+def message_id_header(message: OutboxMessage) -> str:
+    """A Message-ID fixed by the outbox row, so a resend after a crash carries the same one."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<outbox.{message.pk}.{message.created_at:%Y%m%d%H%M%S%f}@{domain}>"
+
+
+@handler("email")
+def send_email(message: OutboxMessage) -> None:
+    """Payload: ``{"to": [addresses] or address, "subject": str, "body": str}`` (no case content)."""
+    payload = message.payload
+    to = payload.get("to")
+    recipients = [to] if isinstance(to, str) else list(to or [])
+    subject, body = payload.get("subject"), payload.get("body")
+    if not recipients or not isinstance(subject, str) or not isinstance(body, str):
+        raise PermanentDeliveryError("An email payload needs to, subject and body.")
+    email = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        headers={"Message-ID": message_id_header(message)},
+    )
+    email.send(fail_silently=False)
