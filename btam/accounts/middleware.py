@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 
@@ -21,6 +23,9 @@ class RequireSecondFactorMiddleware:
 
     Runs before the policy check; only views whose policy allows ``before_second_factor``
     (enrolment, sign-out) and public pages are reachable until TOTP is set up.
+
+    A demo account still signed in when demo mode is switched off is signed out on its next
+    request: outside demo mode demo accounts cannot be used at all.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -35,6 +40,12 @@ class RequireSecondFactorMiddleware:
         user = request.user
         if not user.is_authenticated:
             return None
+        if getattr(user, "is_demo", False) and not settings.DEMO_MODE:
+            from btam.accounts.adapter import DEMO_REFUSED_MESSAGE
+
+            logout(request)
+            messages.error(request, DEMO_REFUSED_MESSAGE)
+            return redirect("account_login")
         from btam.core.access import policy_for
 
         match = request.resolver_match

@@ -108,9 +108,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         )
 
     def roles(self, district_id: int | None = None) -> set[str]:
-        return {
-            m.role for m in self.active_memberships if district_id is None or m.district_id == district_id
-        }
+        return {m.role for m in self.active_memberships if district_id is None or m.district_id == district_id}
 
     def has_role(self, *roles: str, district_id: int | None = None) -> bool:
         return bool(self.roles(district_id) & set(roles))
