@@ -12,9 +12,11 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from btam.lib.crypto import validate_keys
 from btam.lib.env import (
     SettingsError,
     env_bool,
+    env_choice,
     env_email,
     env_int,
     env_list,
@@ -51,6 +53,7 @@ if not BTAM_ENCRYPTION_KEYS:
         "BTAM_ENCRYPTION_KEYS must be set when DEBUG is off "
         "(run `manage.py generate_encryption_key` to make one)."
     )
+validate_keys(BTAM_ENCRYPTION_KEYS)  # a malformed key stops start-up here, named by its position
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEV_DEFAULTS_ALLOWED else [])
 if not ALLOWED_HOSTS:
@@ -80,6 +83,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
 ]
+if TESTING:
+    INSTALLED_APPS.append("btam.lib.tests.encryptedapp")  # test-only models for the encrypted field
 
 MIDDLEWARE = [
     "btam.core.middleware.RequestIdMiddleware",
@@ -143,6 +148,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 elif _db["ENGINE"] != "django.db.backends.postgresql":
     raise SettingsError("DATABASE_URL must be a sqlite:/// or postgres:// URL.")
 DATABASES = {"default": _db}
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    # A second connection to the same database, only for progress reports of long jobs (roster
+    # imports): they commit at once while the job's own transaction is still open. SQLite has a
+    # single writer, so there progress is written on the default connection (see btam.people.imports).
+    DATABASES["progress"] = {**_db, "TEST": {**_db.get("TEST", {}), "MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -183,6 +193,8 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "allauth.account.forms.EmailAwarePasswordResetTokenGenerator"  # noqa: S105
 ACCOUNT_PREVENT_ENUMERATION = True
+# Sign-up is closed: a reset request for an unknown address sends nothing (the page looks the same).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[OpenBTAM] "
 # Throttling and lockout: failed sign-ins per address and per account (allauth rate limits).
 ACCOUNT_RATE_LIMITS = {
@@ -198,6 +210,7 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 MFA_TOTP_ISSUER = "OpenBTAM"
 MFA_RECOVERY_CODE_COUNT = 10
+MFA_FORMS = {"authenticate": "btam.accounts.forms.AuditedAuthenticateForm"}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Idle timeout: the session expires this long after the last request.
@@ -245,6 +258,8 @@ CONTENT_SECURITY_POLICY = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("BTAM_MAX_REQUEST_BYTES", 2_621_440, minimum=65_536)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Largest roster bundle (zip) a database manager may upload; larger ones are refused unread.
+BTAM_MAX_IMPORT_BYTES = env_int("BTAM_MAX_IMPORT_BYTES", 500 * 1024 * 1024, minimum=1024)
 
 # Internationalization -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -311,7 +326,10 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    },
     "loggers": {
         # Never log request bodies or query parameters: they can hold student data.
         "django.request": {"level": "ERROR"},

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("btam.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("audit/", include("btam.audit.urls")),
+    path("people/", include("btam.people.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -1,17 +1,22 @@
 """The fictitious demo district. Every name here is invented; never put real data in it.
 
-Idempotent: running it again changes nothing. Later issues add students and cases.
+Idempotent: running it again changes nothing. Its people come from a generated roster imported
+through the real importer (``load_demo_roster``). Later issues add cases.
 """
 
 from __future__ import annotations
 
+import csv
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 
 from btam.accounts.models import Membership, Role, User
 from btam.audit.models import AuditEvent, Verb
 from btam.orgs.models import District, School
+from btam.people.models import ImportRun
 
 DEMO_PASSWORD = "Cedar-Ridge-demo-2026"  # noqa: S105 (fictitious demo accounts, refused unless DEMO_MODE)
 DEMO_DOMAIN = "cedar-ridge.demo.test"
@@ -75,3 +80,65 @@ def load_demo_district() -> tuple[District, bool]:
     if created:
         AuditEvent.objects.record(actor=None, actor_label="load_demo", verb=Verb.DEMO_LOADED, target=district)
     return district, created
+
+
+# The demo roster: made by btam.people.roster_gen with a fixed seed (the same people every time).
+DEMO_STUDENTS = 3000
+DEMO_ROSTER_SEED = 2026
+# Which generated school (by level, in the roster's order) becomes which demo school.
+_LEVEL_OF = {
+    School.Level.ELEMENTARY: "elementary",
+    School.Level.MIDDLE: "middle",
+    School.Level.HIGH: "high",
+}
+
+
+def load_demo_roster(district: District, *, students: int = DEMO_STUDENTS) -> ImportRun | None:
+    """Import a generated roster of ``students`` fictitious students into the demo district.
+
+    Through ``run_import``, as an upload would be. Once: when the district already has an
+    imported roster nothing is done (None is returned), so a second ``load_demo`` is quick.
+    """
+    from btam.people.importers import run_import
+    from btam.people.roster_gen import write_bundle
+
+    if ImportRun.objects.filter(district=district, dry_run=False, status=ImportRun.Status.SUCCEEDED).exists():
+        return None
+    with tempfile.TemporaryDirectory(prefix="btam-demo-roster-") as folder:
+        bundle = Path(folder) / "roster"
+        write_bundle(bundle, students=students, schools=len(SCHOOLS), seed=DEMO_ROSTER_SEED)
+        _map_schools(district, bundle / "orgs.csv")
+        run = ImportRun.objects.create(district=district)
+        return run_import(run, bundle, actor=None, actor_label="load_demo")
+
+
+def _map_schools(district: District, orgs_csv: Path) -> None:
+    """Make the generated schools the demo district's own four: each demo school takes the source id
+    of a generated school of its level (the alternative academy takes the one left over), and the
+    bundle carries the demo school's name, so the importer neither adds schools nor renames them."""
+    with orgs_csv.open(encoding="utf-8", newline="") as text:
+        rows = list(csv.reader(text))
+    header, body = rows[0], rows[1:]
+    i_sid, i_name, i_type = header.index("sourcedId"), header.index("name"), header.index("type")
+    generated = [row for row in body if row[i_type] == "school"]
+    demo = list(School.objects.filter(district=district).order_by("pk"))
+    chosen: dict[int, list[str]] = {}
+    for school in demo:
+        level = _LEVEL_OF.get(School.Level(school.level))
+        match = next((r for r in generated if level and level in r[i_name].lower() and r not in chosen.values()), None)
+        if match is not None:
+            chosen[school.pk] = match
+    leftovers = [r for r in generated if r not in chosen.values()]
+    for school in demo:
+        if school.pk not in chosen and leftovers:
+            chosen[school.pk] = leftovers.pop(0)
+    for school in demo:
+        row = chosen.get(school.pk)
+        if row is None:
+            continue
+        row[i_name] = school.name
+        if school.source_id != row[i_sid]:
+            school.source_id = row[i_sid]
+            school.save(update_fields=["source_id"])
+    with orgs_csv.open("w", encoding="utf-8", newline="") as text:
+        csv.writer(text, lineterminator="\r\n").writerows([header, *body])

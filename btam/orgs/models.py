@@ -39,6 +39,14 @@ class District(models.Model):
         default=False,
         help_text=_("Link existing staff accounts to roster teachers and administrators by email."),
     )
+    invite_staff_accounts = models.BooleanField(
+        _("invite roster staff without an account"),
+        default=False,
+        help_text=_(
+            "With linking on: roster teachers and administrators with no account get an inactive one and an "
+            "email to set its password. It gives no access until a database manager adds an access level."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DistrictQuerySet.as_manager()

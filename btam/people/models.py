@@ -7,7 +7,7 @@ district first (``Person.objects.visible_to(user)``, see ``access.py``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -70,6 +70,10 @@ class Person(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records"
     )
+    # The staff account of a roster teacher or administrator (see staff_accounts.py; off by default).
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="roster_records"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -86,6 +90,7 @@ class Person(models.Model):
             models.Index(fields=["district", "search_name"]),
             models.Index(fields=["district", "local_id"]),
             models.Index(fields=["district", "state_id"]),
+            models.Index(fields=["district", "username"]),
             models.Index(fields=["district", "kind", "grade"]),
         ]
         verbose_name = _("person")
@@ -207,6 +212,17 @@ class ImportRun(models.Model):
         REJECTED = "rejected", _("Rejected: nothing imported")
         FAILED = "failed", _("Failed: nothing imported")
 
+    # queued -> running (the worker took it) -> succeeded | rejected | failed; a run that never
+    # started can fail too (its bundle could not be read). Finished runs never change again.
+    TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
+        Status.QUEUED: frozenset({Status.RUNNING, Status.FAILED}),
+        Status.RUNNING: frozenset({Status.SUCCEEDED, Status.REJECTED, Status.FAILED}),
+        Status.SUCCEEDED: frozenset(),
+        Status.REJECTED: frozenset(),
+        Status.FAILED: frozenset(),
+    }
+    FINISHED: ClassVar[frozenset[str]] = frozenset({Status.SUCCEEDED, Status.REJECTED, Status.FAILED})
+
     district = models.ForeignKey("orgs.District", on_delete=models.PROTECT, related_name="import_runs")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -228,6 +244,8 @@ class ImportRun(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Last progress report of a running import: a run silent for hours lost its worker.
+    progress_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -235,6 +253,13 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} ({self.get_status_display()})"
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.Status(self.status)]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
 
 
 class PersonMerge(models.Model):

@@ -24,6 +24,21 @@ ALL_SIGNED_IN = frozenset([*(r.value for r in Role), OUTSIDER, NO_ROLE])
 EVERYONE = ALL_SIGNED_IN | {ANON}
 ADMINS = frozenset({Role.DATABASE_MANAGER.value, Role.SYSTEM_ADMIN.value})
 AUDIT_READERS = frozenset({Role.AUDITOR.value, Role.SYSTEM_ADMIN.value})
+IMPORTERS = frozenset({Role.DATABASE_MANAGER.value, Role.BACKUP_ADMIN.value})
+# The people registry: case roles and referring staff search it (each within their scope); team
+# leaders and database managers (and backup admins) merge records. OUTSIDER leads a team elsewhere.
+PEOPLE_SEARCHERS = frozenset(
+    {
+        Role.TEAM_MEMBER.value,
+        Role.TEAM_LEADER.value,
+        Role.RAPID_RESPONSE.value,
+        Role.DATABASE_MANAGER.value,
+        Role.BACKUP_ADMIN.value,
+        Role.REFERRING_STAFF.value,
+        OUTSIDER,
+    }
+)
+PEOPLE_MERGERS = frozenset({Role.TEAM_LEADER.value, Role.DATABASE_MANAGER.value, Role.BACKUP_ADMIN.value, OUTSIDER})
 
 # url name -> who may reach it. Names of admin patterns are matched by the "admin:" prefix.
 EXPECTED: dict[str, frozenset[str]] = {
@@ -33,6 +48,16 @@ EXPECTED: dict[str, frozenset[str]] = {
     "accounts_security": ALL_SIGNED_IN,
     "accounts_sign_out_everywhere": ALL_SIGNED_IN,
     "audit:list": AUDIT_READERS,
+    "audit:export": AUDIT_READERS,
+    "people:import_list": IMPORTERS,
+    "people:import_new": IMPORTERS,
+    "people:import_detail": IMPORTERS,
+    "people:search": PEOPLE_SEARCHERS,
+    "people:detail": PEOPLE_SEARCHERS,
+    "people:merge_pick": PEOPLE_MERGERS,
+    "people:merge_confirm": PEOPLE_MERGERS,
+    "people:merge_list": PEOPLE_MERGERS,
+    "people:merge_undo": PEOPLE_MERGERS,
     # allauth: signing in and recovering an account are public; the rest is the user's own account.
     "account_login": EVERYONE,
     "account_signup": EVERYONE,
@@ -77,6 +102,7 @@ EXPECTED: dict[str, frozenset[str]] = {
 
 SAMPLE_ARGS = {
     "pk": "1",
+    "duplicate_pk": "2",
     "object_id": "1",
     "content_type_id": "1",
     "app_label": "orgs",

@@ -3,19 +3,37 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
-from btam.core.demo import ACCOUNTS, DEMO_PASSWORD, load_demo_district
+from btam.core.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_STUDENTS, load_demo_district, load_demo_roster
+from btam.people.importers.base import format_issue
 
 
 class Command(BaseCommand):
-    help = "Load the fictitious demo district (idempotent) and print the demo sign-ins."
+    help = "Load the fictitious demo district and its roster (idempotent) and print the demo sign-ins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--students", type=int, default=DEMO_STUDENTS, help=f"students in the demo roster (default {DEMO_STUDENTS})"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         district, created = load_demo_district()
         verb = "Loaded" if created else "Already loaded:"
         self.stdout.write(self.style.SUCCESS(f"{verb} {district.name} with {district.schools.count()} schools."))
-        self.stdout.write("Demo sign-ins (password for all: %s):" % DEMO_PASSWORD)
+        run = load_demo_roster(district, students=max(1, options["students"]))
+        if run is None:
+            self.stdout.write("Demo roster already imported.")
+        elif run.status == run.Status.SUCCEEDED:
+            people = run.summary.get("users.csv", {}).get("created", 0)
+            self.stdout.write(
+                self.style.SUCCESS(f"Imported the demo roster: {people} people (students, guardians, staff).")
+            )
+        else:
+            self.stdout.write(self.style.ERROR(f"The demo roster was not imported ({run.get_status_display()}):"))
+            for error in run.errors[:20]:
+                self.stdout.write(f"  {format_issue(error)}")
+        self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for account in ACCOUNTS:
             self.stdout.write(f"  {account.role:<18} {account.email}")
         if not settings.DEMO_MODE:
