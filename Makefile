@@ -55,7 +55,7 @@ run: demo
 
 lint: venv
 	.venv/bin/ruff check .
-	.venv/bin/ruff format --check .
+	.venv/bin/ruff format --check btam e2e bench scripts manage.py
 
 typecheck: venv
 	DEBUG=1 .venv/bin/mypy btam

@@ -50,8 +50,7 @@ _DEV_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktMDAwMDAwMDAwMDA="
 BTAM_ENCRYPTION_KEYS = env_list("BTAM_ENCRYPTION_KEYS") or ([_DEV_ENCRYPTION_KEY] if DEV_DEFAULTS_ALLOWED else [])
 if not BTAM_ENCRYPTION_KEYS:
     raise SettingsError(
-        "BTAM_ENCRYPTION_KEYS must be set when DEBUG is off "
-        "(run `manage.py generate_encryption_key` to make one)."
+        "BTAM_ENCRYPTION_KEYS must be set when DEBUG is off (run `manage.py generate_encryption_key` to make one)."
     )
 validate_keys(BTAM_ENCRYPTION_KEYS)  # a malformed key stops start-up here, named by its position
 

@@ -16,7 +16,7 @@ class RequestContext:
     user_agent: str = ""
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("btam_request", default=RequestContext())
+_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("btam_request", default=RequestContext())  # noqa: B039 (frozen)
 
 
 def current() -> RequestContext:
