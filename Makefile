@@ -62,7 +62,7 @@ typecheck: venv
 
 test-sqlite: venv assets
 	@echo "== Test suite on SQLite =="
-	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
 	env -u DATABASE_URL .venv/bin/pytest -q
 
 test-postgres: venv assets
