@@ -40,7 +40,7 @@ RUN_ENV = set -a; source $(DEV_ENV); set +a; export DEBUG=1 DEMO_MODE=1;
 
 migrate: venv assets dev-env
 	@$(RUN_ENV) $(PY) manage.py migrate --no-input
-	@$(RUN_ENV) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+	@$(RUN_ENV) $(PY) manage.py compilemessages --locale es --ignore=.venv --ignore=node_modules -v0
 
 demo: migrate
 	@$(RUN_ENV) $(PY) manage.py load_demo
@@ -62,7 +62,7 @@ typecheck: venv
 
 test-sqlite: venv assets
 	@echo "== Test suite on SQLite =="
-	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+	DEBUG=1 $(PY) manage.py compilemessages --locale es --ignore=.venv --ignore=node_modules -v0
 	env -u DATABASE_URL .venv/bin/pytest -q
 
 test-postgres: venv assets
