@@ -113,8 +113,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     def has_role(self, *roles: str, district_id: int | None = None) -> bool:
         return bool(self.roles(district_id) & set(roles))
 
-    def district_ids(self) -> set[int]:
-        return {m.district_id for m in self.active_memberships}
+    def district_ids(self, *roles: str) -> set[int]:
+        """Districts where the user holds any access level (or one of ``roles``)."""
+        return {m.district_id for m in self.active_memberships if not roles or m.role in roles}
 
     def school_ids(self, *roles: str) -> set[int]:
         """Schools the user works with (optionally through the given roles only)."""

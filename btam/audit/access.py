@@ -22,7 +22,7 @@ def reader_district_ids(user: User) -> set[int]:
     """Districts whose trail the user may read."""
     if not user.is_authenticated or not user.is_active:
         return set()
-    return {m.district_id for m in user.active_memberships if m.role in AUDIT_READER_ROLES}
+    return user.district_ids(*AUDIT_READER_ROLES)
 
 
 def scope_events(qs: AuditEventQuerySet, user: User) -> AuditEventQuerySet:

@@ -32,7 +32,7 @@ MERGE_ROLES = frozenset({Role.TEAM_LEADER, Role.DATABASE_MANAGER, Role.BACKUP_AD
 def scope_people(qs: PersonQuerySet, user: User) -> PersonQuerySet:
     if not user.is_authenticated or not user.is_active:
         return qs.none()
-    districts = {m.district_id for m in user.active_memberships if m.role in PEOPLE_ROLES}
+    districts = user.district_ids(*PEOPLE_ROLES)
     condition = Q(district_id__in=districts)
     referring_schools = user.school_ids(Role.REFERRING_STAFF)
     if referring_schools:
@@ -61,7 +61,7 @@ def merge_district_ids(user: User) -> set[int]:
     """Districts in which the user may merge records (and undo merges)."""
     if not user.is_authenticated or not user.is_active:
         return set()
-    return {m.district_id for m in user.active_memberships if m.role in MERGE_ROLES}
+    return user.district_ids(*MERGE_ROLES)
 
 
 def can_merge(user: User, district_id: int) -> bool:
@@ -76,7 +76,7 @@ def import_district_ids(user: User) -> set[int]:
     """Districts whose rosters the user may import (and whose import runs they see)."""
     if not user.is_authenticated or not user.is_active:
         return set()
-    return {m.district_id for m in user.active_memberships if m.role in IMPORT_ROLES}
+    return user.district_ids(*IMPORT_ROLES)
 
 
 def scope_import_runs(qs: QuerySet[ImportRun], user: User) -> QuerySet[ImportRun]:

@@ -65,7 +65,7 @@ def _user(request: HttpRequest) -> User:
 
 def _district_of(user: User, roles_: frozenset[str]) -> int | None:
     """The district to file a record under when the user works in exactly one."""
-    ids = {m.district_id for m in user.active_memberships if m.role in roles_}
+    ids = user.district_ids(*roles_)
     return next(iter(ids)) if len(ids) == 1 else None
 
 
