@@ -31,6 +31,7 @@ assets: node_modules/.installed
 $(DEV_ENV): | venv
 	@mkdir -p var
 	@echo "SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" > $@
+	@echo "BTAM_RECEIPT_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(48))')" >> $@
 	@echo "BTAM_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" >> $@
 	@chmod 600 $@
 

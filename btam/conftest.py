@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,10 @@ class World:
 
 
 @pytest.fixture
-def world(db: None) -> World:
+def world(db: None, settings: Any) -> World:
+    # Argon2 takes a noticeable fraction of a second per password; the world's eleven accounts
+    # use a fast hasher (tests of password hashing itself make their own users).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
     district = DistrictFactory.create(name="Cedar Test District (fictitious)")
     school = SchoolFactory.create(district=district, name="North Test High")
     other_school = SchoolFactory.create(district=district, name="South Test Middle")

@@ -54,6 +54,18 @@ if not BTAM_ENCRYPTION_KEYS:
     )
 validate_keys(BTAM_ENCRYPTION_KEYS)  # a malformed key stops start-up here, named by its position
 
+# Key of the keyed hash (HMAC-SHA256) under which receipt codes, reporter addresses and other
+# lookup keys are stored: the codes themselves are never stored. Changing it makes every issued
+# receipt code unusable, so it is set once and kept (it is not rotated with the encryption keys).
+_receipt_key = env_secret("BTAM_RECEIPT_KEY")
+if not _receipt_key:
+    if not DEV_DEFAULTS_ALLOWED:
+        raise SettingsError("BTAM_RECEIPT_KEY (or BTAM_RECEIPT_KEY_FILE) must be set when DEBUG is off.")
+    _receipt_key = "insecure-development-only-receipt-key-0123456789abcdef"  # noqa: S105
+elif len(_receipt_key) < 32:
+    raise SettingsError("BTAM_RECEIPT_KEY must be at least 32 characters long.")
+BTAM_RECEIPT_KEY = _receipt_key
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEV_DEFAULTS_ALLOWED else [])
 if not ALLOWED_HOSTS:
     raise SettingsError("ALLOWED_HOSTS must be set when DEBUG is off (comma-separated host names).")
@@ -67,6 +79,8 @@ INSTALLED_APPS = [
     "btam.audit",
     "btam.worker",
     "btam.people",
+    "btam.notifications",
+    "btam.intake",
     "btam.core.admin_apps.BtamAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -314,6 +328,21 @@ BTAM_WORKER_HEARTBEAT_STALE_SECONDS = env_int("BTAM_WORKER_HEARTBEAT_STALE_SECON
 # Site -----------------------------------------------------------------------------------------
 BTAM_SITE_NAME = env_str("BTAM_SITE_NAME", "OpenBTAM")
 BTAM_CRISIS_LINE = env_str("BTAM_CRISIS_LINE", "988")
+# The address reporters and emails use to reach this site (no trailing slash).
+BTAM_PUBLIC_BASE_URL = env_str("BTAM_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not BTAM_PUBLIC_BASE_URL.startswith(("http://", "https://")):
+    raise SettingsError("BTAM_PUBLIC_BASE_URL must start with http:// or https:// (e.g. https://btam.example.org).")
+
+# Public reporting: rate limits never drop a report silently (the reporter is told, with the 911
+# and crisis line message, and the form keeps what they typed). 0 turns a limit off.
+BTAM_REPORTS_PER_ADDRESS = env_int("BTAM_REPORTS_PER_ADDRESS", 20, minimum=0)  # per 10 minutes
+BTAM_REPORTS_PER_SCHOOL = env_int("BTAM_REPORTS_PER_SCHOOL", 600, minimum=0)  # per hour
+BTAM_FOLLOWUP_FAILURES_PER_ADDRESS = env_int("BTAM_FOLLOWUP_FAILURES_PER_ADDRESS", 10, minimum=1)  # per 15 min
+BTAM_FOLLOWUP_FAILURES_GLOBAL = env_int("BTAM_FOLLOWUP_FAILURES_GLOBAL", 1000, minimum=1)  # per 15 min
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use the peer address).
+BTAM_TRUSTED_PROXY_COUNT = env_int("BTAM_TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+# Minutes an urgent report waits for acknowledgement before each escalation step.
+BTAM_ESCALATION_MINUTES = env_int("BTAM_ESCALATION_MINUTES", 15, minimum=1, maximum=24 * 60)
 
 LOGGING = {
     "version": 1,

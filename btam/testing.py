@@ -66,3 +66,12 @@ def make_member(
 
 
 ALL_ROLES = [r.value for r in Role]
+
+
+# Principals of the access walk (btam/core/tests/test_access_walk.py): each role of the first
+# district, plus these. Apps declare who may reach their URLs in tests/access_expectations*.py.
+ANON = "anonymous"
+OUTSIDER = "outsider"  # team leader in another district
+NO_ROLE = "no_role"  # signed in, second factor set, no access level
+ALL_SIGNED_IN = frozenset([*(r.value for r in Role), OUTSIDER, NO_ROLE])
+EVERYONE = ALL_SIGNED_IN | {ANON}

@@ -72,8 +72,12 @@ class AuditEventManager(models.Manager["AuditEvent"]):
         after: dict[str, Any] | None = None,
         detail: dict[str, Any] | None = None,
         actor_label: str = "",
+        omit_ip: bool = False,
     ) -> AuditEvent:
-        """Append one event. Call it inside the same transaction as the change it records."""
+        """Append one event. Call it inside the same transaction as the change it records.
+
+        ``omit_ip`` leaves the address out: an anonymous reporter's address is never recorded.
+        """
         ctx = request_context.current()
         if target is not None:
             target_type = target_type or target._meta.label_lower
@@ -93,7 +97,7 @@ class AuditEventManager(models.Manager["AuditEvent"]):
             before=before or {},
             after=after or {},
             detail=detail or {},
-            ip_address=ctx.ip_address,
+            ip_address=None if omit_ip else ctx.ip_address,
             request_id=ctx.request_id,
         )
 

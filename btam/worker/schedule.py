@@ -41,7 +41,7 @@ class PeriodicJob:
 
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("worker-heartbeat", "btam.worker.tasks.heartbeat", 15),
-    PeriodicJob("outbox-sweep", "btam.worker.tasks.sweep_outbox", 30),
+    PeriodicJob("outbox-sweep", "btam.worker.tasks.sweep_outbox", 15),
     PeriodicJob("audit-seal", "btam.audit.tasks.seal_audit_chain", 5),
     PeriodicJob("background-prune", "btam.worker.tasks.prune_background_records", 6 * 3600),
     PeriodicJob("import-sweep", "btam.people.tasks.fail_stale_imports", 10 * 60),

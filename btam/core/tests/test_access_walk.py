@@ -7,8 +7,10 @@ fails otherwise, so no page can ship without a declared policy and a test of it.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +18,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from btam.accounts.models import Role
+from btam.testing import ALL_SIGNED_IN, ANON, EVERYONE, NO_ROLE, OUTSIDER
 
-ANON = "anonymous"
-OUTSIDER = "outsider"  # team leader in another district
-NO_ROLE = "no_role"  # signed in, second factor set, no access level
-ALL_SIGNED_IN = frozenset([*(r.value for r in Role), OUTSIDER, NO_ROLE])
-EVERYONE = ALL_SIGNED_IN | {ANON}
 ADMINS = frozenset({Role.DATABASE_MANAGER.value, Role.SYSTEM_ADMIN.value})
 AUDIT_READERS = frozenset({Role.AUDITOR.value, Role.SYSTEM_ADMIN.value})
 IMPORTERS = frozenset({Role.DATABASE_MANAGER.value, Role.BACKUP_ADMIN.value})
@@ -110,6 +108,23 @@ SAMPLE_ARGS = {
     "uidb36": "1",
     "key": "not-a-valid-key",
 }
+
+
+def _app_tables() -> None:
+    """Merge the tables of each app's ``tests/access_expectations*.py`` (EXPECTED, SAMPLE_ARGS), so
+    apps add their URLs without all editing this file. A name declared twice is an error."""
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted(root.glob("*/tests/access_expectations*.py")):
+        module = importlib.import_module(f"btam.{path.parent.parent.name}.tests.{path.stem}")
+        for name, allowed in getattr(module, "EXPECTED", {}).items():
+            assert name not in EXPECTED, f"{name} is declared twice in the access tables ({path.name})"
+            EXPECTED[name] = allowed
+        for arg, value in getattr(module, "SAMPLE_ARGS", {}).items():
+            assert SAMPLE_ARGS.get(arg, value) == value, f"sample argument {arg} declared twice with other values"
+            SAMPLE_ARGS[arg] = value
+
+
+_app_tables()
 
 _GROUP = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 

@@ -27,7 +27,12 @@ BAD_BASE64 = "not-a-fernet-key!*" + "x" * 26
 
 def manage(*args: str, keys: str | None, debug: str = "0") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"BTAM_ENCRYPTION_KEYS", "DATABASE_URL", "DEBUG"}}
-    env.update(DEBUG=debug, SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="btam.example.org")
+    env.update(
+        DEBUG=debug,
+        SECRET_KEY=secrets.token_urlsafe(60),
+        BTAM_RECEIPT_KEY=secrets.token_urlsafe(48),
+        ALLOWED_HOSTS="btam.example.org",
+    )
     env["DJANGO_SETTINGS_MODULE"] = "btam.settings"
     if keys is not None:
         env["BTAM_ENCRYPTION_KEYS"] = keys

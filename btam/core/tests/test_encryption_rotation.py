@@ -122,12 +122,11 @@ def test_rotation_re_encrypts_everything_and_the_old_key_can_then_be_dropped(med
         Note.objects.get(pk=things.notes[0].pk)
     event = AuditEvent.objects.get(verb=Verb.KEYS_ROTATED)
     assert event.actor is None and event.actor_name == "rotate_keys"
-    assert event.detail == {
-        "models": {"encryptedapp.Note": 4, "encryptedapp.OtherNote": 1},
-        "mfa_authenticators": 2,
-        "files": 1,
-        "unreadable": 0,
-    }
+    models = event.detail.pop("models")
+    assert event.detail == {"mfa_authenticators": 2, "files": 1, "unreadable": 0}
+    # Every model with an encrypted field is covered; only the test app's hold values here.
+    assert {"intake.report", "intake.reportermessage"} <= {label.lower() for label in models}
+    assert {k: v for k, v in models.items() if v} == {"encryptedapp.Note": 4, "encryptedapp.OtherNote": 1}
 
 
 def test_a_second_run_rotates_nothing(media: Path) -> None:
@@ -138,7 +137,7 @@ def test_a_second_run_rotates_nothing(media: Path) -> None:
     assert "Done: 0 re-encrypted." in output
     second = AuditEvent.objects.filter(verb=Verb.KEYS_ROTATED).order_by("pk").last()
     assert second is not None
-    assert second.detail["models"] == {"encryptedapp.Note": 0, "encryptedapp.OtherNote": 0}
+    assert not any(second.detail["models"].values())
     assert second.detail["files"] == 0 and second.detail["mfa_authenticators"] == 0
 
 

@@ -32,6 +32,11 @@ _CONFIG_VARS = {
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
     "BTAM_ENCRYPTION_KEYS",
+    "BTAM_RECEIPT_KEY",
+    "BTAM_RECEIPT_KEY_FILE",
+    "BTAM_PUBLIC_BASE_URL",
+    "BTAM_REPORTS_PER_ADDRESS",
+    "BTAM_ESCALATION_MINUTES",
     "DATABASE_URL",
     "EMAIL_URL",
     "TIME_ZONE",
@@ -57,6 +62,7 @@ def production_env() -> dict[str, str]:
         "SECRET_KEY": random_secret_key(),
         "ALLOWED_HOSTS": "btam.example.org",
         "BTAM_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "BTAM_RECEIPT_KEY": secrets.token_urlsafe(48),
     }
 
 
@@ -145,9 +151,32 @@ MALFORMED = [
     pytest.param({"DEBUG": "0", "SECRET_KEY": random_secret_key()}, "BTAM_ENCRYPTION_KEYS", id="missing-keys"),
     pytest.param(
         {"DEBUG": "0", "SECRET_KEY": random_secret_key(), "BTAM_ENCRYPTION_KEYS": Fernet.generate_key().decode()},
+        "BTAM_RECEIPT_KEY",
+        id="missing-receipt-key",
+    ),
+    pytest.param(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": random_secret_key(),
+            "BTAM_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "BTAM_RECEIPT_KEY": "short",
+        },
+        "BTAM_RECEIPT_KEY",
+        id="short-receipt-key",
+    ),
+    pytest.param(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": random_secret_key(),
+            "BTAM_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "BTAM_RECEIPT_KEY": secrets.token_urlsafe(48),
+        },
         "ALLOWED_HOSTS",
         id="missing-allowed-hosts",
     ),
+    pytest.param({"DEBUG": "1", "BTAM_PUBLIC_BASE_URL": "btam.example.org"}, "BTAM_PUBLIC_BASE_URL", id="base-url"),
+    pytest.param({"DEBUG": "1", "BTAM_REPORTS_PER_ADDRESS": "-1"}, "BTAM_REPORTS_PER_ADDRESS", id="report-limit"),
+    pytest.param({"DEBUG": "1", "BTAM_ESCALATION_MINUTES": "0"}, "BTAM_ESCALATION_MINUTES", id="escalation"),
 ]
 
 
