@@ -1,0 +1,314 @@
+"""Intake actions: a report arriving by any channel, and the messages of the reporter thread.
+
+Every channel (the public form, a staff referral, the API, a forwarded tip line) calls
+:func:`do_submit_report` with a :class:`NewReport`; the report, its people, links and attachments
+are committed in one transaction before anyone is told it was received. Side effects (surge
+grouping, notifying the team, starting the urgent escalation) go through the outbox, so they
+happen after the commit, survive a crash and never slow the reporter down.
+
+Triage decisions are in ``triage_actions.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from btam.audit.models import AuditEvent, Verb
+from btam.intake import features, receipt, urgency
+from btam.intake.models import (
+    Attachment,
+    Channel,
+    InvolvedPerson,
+    Report,
+    ReporterMessage,
+    ReporterRole,
+    ReportLink,
+    YesNoUnknown,
+)
+from btam.lib import clock
+from btam.worker import outbox
+
+if TYPE_CHECKING:
+    from btam.accounts.models import User
+    from btam.intake.attachments import PreparedAttachment
+    from btam.orgs.models import School
+
+# Limits every channel shares (the forms say the same to the user before this is reached).
+MAX_NARRATIVE_CHARS = 20_000
+MAX_SHORT_TEXT_CHARS = 500
+MAX_MESSAGE_CHARS = 10_000
+MAX_PEOPLE = 20
+MAX_ATTACHMENTS = 5
+
+
+class IntakeError(Exception):
+    """A report or message that cannot be accepted; the message is for the person submitting it."""
+
+
+@dataclass
+class NamedPerson:
+    name: str = ""
+    role: str = InvolvedPerson.Role.UNKNOWN
+    description: str = ""
+    person_id: int | None = None  # a registry person (staff referral), already access-checked
+
+
+@dataclass
+class NewReport:
+    """Everything a channel hands to :func:`do_submit_report`."""
+
+    school: School
+    narrative: str
+    channel: str = Channel.WEB
+    danger_now: bool = False
+    weapon: str = YesNoUnknown.NO
+    self_harm: str = YesNoUnknown.NO
+    threat_date: dt.date | None = None
+    how_known: str = ""
+    location: str = ""
+    occurred: str = ""
+    people: list[NamedPerson] = field(default_factory=list)
+    reporter_role: str = ReporterRole.UNSAID
+    reporter_name: str = ""
+    reporter_contact: str = ""
+    notify_email: str = ""
+    attachments: list[PreparedAttachment] = field(default_factory=list)
+    # Staff referral.
+    observed_behaviours: list[str] = field(default_factory=list)
+    prior_concerns: str = ""
+    # The form's one-time token: a second submission with it is the same report.
+    submission_token: str = ""
+    # Public channels give the reporter a receipt code; a staff referral is followed in the app.
+    with_receipt: bool = True
+    # A tripped honeypot: the report is kept, marked as abuse, and nobody is notified.
+    suspected_abuse: bool = False
+
+
+@dataclass(frozen=True)
+class SubmittedReport:
+    report: Report
+    # The receipt code, to show once; None for a resubmission (it was shown the first time) and
+    # for channels without a receipt.
+    receipt_code: str | None
+    resubmitted: bool = False
+
+
+def _check(new: NewReport) -> None:
+    if not new.narrative.strip():
+        raise IntakeError(_("Tell us what happened."))
+    if len(new.narrative) > MAX_NARRATIVE_CHARS:
+        raise IntakeError(_("What happened is too long: at most %(max)d characters.") % {"max": MAX_NARRATIVE_CHARS})
+    for text in (new.location, new.occurred, new.reporter_name, new.reporter_contact, new.notify_email):
+        if len(text) > MAX_SHORT_TEXT_CHARS:
+            raise IntakeError(_("An answer is too long: at most %(max)d characters.") % {"max": MAX_SHORT_TEXT_CHARS})
+    if len(new.people) > MAX_PEOPLE:
+        raise IntakeError(_("Name at most %(max)d people.") % {"max": MAX_PEOPLE})
+    if len(new.attachments) > MAX_ATTACHMENTS:
+        raise IntakeError(_("Attach at most %(max)d files.") % {"max": MAX_ATTACHMENTS})
+    if not new.school.is_active:
+        raise IntakeError(_("This school no longer takes reports here."))
+
+
+def do_submit_report(*, new: NewReport, actor: User | None) -> SubmittedReport:
+    """Accept a report from any channel. ``actor`` is the signed-in user (a staff referral or an
+    API client's account) or None for an anonymous reporter."""
+    _check(new)
+    at = clock.now()
+    submission_key = receipt.keyed_hash(new.submission_token, purpose="submission") if new.submission_token else None
+    if submission_key:
+        earlier = Report.objects.filter(submission_key=submission_key).first()
+        if earlier is not None:
+            return SubmittedReport(earlier, None, resubmitted=True)
+    level, reasons = urgency.assess(
+        urgency.Answers(new.danger_now, new.weapon, new.self_harm, new.threat_date), today=at.date()
+    )
+    code = receipt.new_code() if new.with_receipt else None
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                district_id=new.school.district_id,
+                school=new.school,
+                channel=new.channel,
+                danger_now=new.danger_now,
+                weapon=new.weapon,
+                self_harm=new.self_harm,
+                threat_date=new.threat_date,
+                how_known=new.how_known,
+                narrative=new.narrative,
+                location=new.location,
+                occurred=new.occurred,
+                urgency=level,
+                urgency_reasons=reasons,
+                reporter_role=new.reporter_role,
+                reporter_name=new.reporter_name,
+                reporter_contact=new.reporter_contact,
+                notify_email=new.notify_email,
+                submitted_by=actor if actor is not None and actor.is_authenticated else None,
+                observed_behaviours=new.observed_behaviours,
+                prior_concerns=new.prior_concerns,
+                receipt_hash=receipt.hash_code(code) if code else None,
+                submission_key=submission_key,
+                text_simhash=features.simhash(new.narrative),
+                is_abuse=new.suspected_abuse,
+                created_at=at,
+            )
+            InvolvedPerson.objects.bulk_create(
+                [
+                    InvolvedPerson(
+                        report=report,
+                        name=p.name.strip(),
+                        role=p.role,
+                        description=p.description.strip(),
+                        person_id=p.person_id,
+                        name_key=features.name_key(p.name),
+                    )
+                    for p in new.people
+                    if p.name.strip() or p.description.strip() or p.person_id
+                ]
+            )
+            link_keys = features.link_keys(
+                " ".join([new.narrative, new.location, *[p.description for p in new.people]])
+            )
+            ReportLink.objects.bulk_create([ReportLink(report=report, link_key=k) for k in link_keys])
+            for prepared in new.attachments:
+                _store_attachment(report, prepared, at=at)
+            AuditEvent.objects.record(
+                actor=actor,
+                actor_label="anonymous reporter",
+                verb=Verb.CREATED,
+                target=report,
+                detail={
+                    "channel": new.channel,
+                    "school": new.school.pk,
+                    "urgency": level,
+                    "attachments": len(new.attachments),
+                    "suspected_abuse": new.suspected_abuse,
+                },
+                omit_ip=actor is None,
+            )
+            if not new.suspected_abuse:
+                outbox.enqueue(
+                    kind="intake.report_received",
+                    payload={"report": report.pk},
+                    dedupe_key=f"intake.report_received:{report.pk}",
+                    district_id=report.district_id,
+                )
+    except IntegrityError:
+        # Two submissions of one form racing: the other one committed first.
+        if submission_key:
+            earlier = Report.objects.filter(submission_key=submission_key).first()
+            if earlier is not None:
+                return SubmittedReport(earlier, None, resubmitted=True)
+        raise
+    return SubmittedReport(report, code)
+
+
+def _store_attachment(
+    report: Report, prepared: PreparedAttachment, *, at: dt.datetime, message: ReporterMessage | None = None
+) -> Attachment:
+    attachment = Attachment(
+        report=report,
+        message=message,
+        content_type=prepared.content_type,
+        size=len(prepared.content),
+        original_name=prepared.original_name,
+        content_key=prepared.content_key,
+        metadata_stripped=prepared.metadata_stripped,
+        created_at=at,
+    )
+    attachment.file.save("upload", ContentFile(prepared.content), save=False)
+    attachment.save()
+    return attachment
+
+
+def find_report_by_code(code: str) -> Report | None:
+    """The report a receipt code opens, or None (a malformed code opens nothing)."""
+    hashed = receipt.hash_code(code)
+    if hashed is None:
+        return None
+    return Report.objects.select_related("school", "district").filter(receipt_hash=hashed).first()
+
+
+def do_post_reporter_message(
+    *, report: Report, body: str, attachments: list[PreparedAttachment] | None = None
+) -> ReporterMessage:
+    """The reporter (who proved the receipt code) replies in the thread, optionally with files."""
+    body = body.strip()
+    attachments = attachments or []
+    if not body and not attachments:
+        raise IntakeError(_("Write a message or attach a file."))
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise IntakeError(_("The message is too long: at most %(max)d characters.") % {"max": MAX_MESSAGE_CHARS})
+    existing = Attachment.objects.filter(report=report).count()
+    if existing + len(attachments) > MAX_ATTACHMENTS * 4:
+        raise IntakeError(_("This report already holds as many files as it can take."))
+    at = clock.now()
+    with transaction.atomic():
+        message = ReporterMessage.objects.create(
+            report=report, direction=ReporterMessage.Direction.FROM_REPORTER, body=body, created_at=at
+        )
+        for prepared in attachments:
+            _store_attachment(report, prepared, at=at, message=message)
+        AuditEvent.objects.record(
+            actor=None,
+            actor_label="anonymous reporter",
+            verb=Verb.CREATED,
+            target=message,
+            district_id=report.district_id,
+            detail={"report": report.pk, "attachments": len(attachments)},
+            omit_ip=True,
+        )
+        outbox.enqueue(
+            kind="intake.reporter_replied",
+            payload={"report": report.pk, "message": message.pk},
+            dedupe_key=f"intake.reporter_replied:{message.pk}",
+            district_id=report.district_id,
+        )
+    return message
+
+
+def do_post_team_message(*, actor: User, report: Report, body: str) -> ReporterMessage:
+    """A team member writes to the reporter (the caller has checked the user may work the report).
+
+    The reporter reads it with the receipt code; if they asked to be told, an email says only that
+    there is a new message.
+    """
+    body = body.strip()
+    if not body:
+        raise IntakeError(_("Write a message."))
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise IntakeError(_("The message is too long: at most %(max)d characters.") % {"max": MAX_MESSAGE_CHARS})
+    if report.receipt_hash is None:
+        raise IntakeError(_("This report has no reporter thread (it was not made with a receipt code)."))
+    with transaction.atomic():
+        message = ReporterMessage.objects.create(
+            report=report,
+            direction=ReporterMessage.Direction.FROM_TEAM,
+            body=body,
+            author=actor,
+            created_at=clock.now(),
+        )
+        AuditEvent.objects.record(
+            actor=actor, verb=Verb.CREATED, target=message, district_id=report.district_id, detail={"report": report.pk}
+        )
+        if report.notify_email:
+            outbox.enqueue(
+                kind="intake.reporter_notice",
+                payload={"report": report.pk, "message": message.pk},
+                dedupe_key=f"intake.reporter_notice:{message.pk}",
+                district_id=report.district_id,
+            )
+    return message
+
+
+def do_mark_thread_read_by_reporter(*, report: Report) -> int:
+    """The reporter opened the thread: the team's messages so far count as read."""
+    return ReporterMessage.objects.filter(
+        report=report, direction=ReporterMessage.Direction.FROM_TEAM, read_at__isnull=True
+    ).update(read_at=clock.now())
