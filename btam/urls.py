@@ -11,6 +11,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("audit/", include("btam.audit.urls")),
     path("people/", include("btam.people.urls")),
+    path("report/", include("btam.intake.urls_public")),
+    path("intake/", include("btam.intake.urls")),
+    path("inbox/", include("btam.notifications.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from btam.accounts.models import User
+
+
+# Words the public report pages use in their own paths (/report/follow-up/, /report/posters/ ...):
+# a school or district with one of these short names could not be reached at /report/<name>/.
+RESERVED_SLUGS = frozenset({"follow-up", "receipt", "posters", "poster", "static", "admin", "api"})
+
+
+def validate_not_reserved(value: str) -> None:
+    if value.lower() in RESERVED_SLUGS:
+        raise ValidationError(
+            _("“%(value)s” is used by the public report pages; choose another short name."),
+            params={"value": value},
+            code="reserved",
+        )
 
 
 class DistrictQuerySet(models.QuerySet["District"]):
@@ -23,7 +38,7 @@ class District(models.Model):
         K12 = "k12", _("K-12 school district")
         COLLEGE = "college", _("College or university")
 
-    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    slug = models.SlugField(_("short name"), max_length=60, unique=True, validators=[validate_not_reserved])
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.K12)
     state = models.CharField(_("state"), max_length=2, blank=True, help_text=_("Two-letter state code."))
@@ -78,7 +93,7 @@ class School(models.Model):
         CAMPUS = "campus", _("College campus")
 
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="schools")
-    slug = models.SlugField(_("short name"), max_length=60)
+    slug = models.SlugField(_("short name"), max_length=60, validators=[validate_not_reserved])
     name = models.CharField(_("name"), max_length=200)
     level = models.CharField(_("level"), max_length=20, choices=Level.choices, default=Level.HIGH)
     identifier = models.CharField(_("state or NCES identifier"), max_length=60, blank=True)
