@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -201,10 +202,59 @@ class RelatedRecord:
     date: Any
     status: str
     url: str
+    # How the record is connected: linked to this record, or naming someone with the same name.
+    note: str = ""
+
+
+def _name_keys(people: list[Person]) -> set[str]:
+    """Keyed hashes of every way these records name the person (legal and preferred, with and
+    without the middle name), as intake stores the names a report gives."""
+    from btam.intake.features import name_key
+
+    keys: set[str] = set()
+    for p in people:
+        givens = {p.given_name, p.preferred_given_name} - {""}
+        families = {p.family_name, p.preferred_family_name} - {""}
+        middles = {"", p.middle_name, p.preferred_middle_name}
+        for given in givens:
+            for family in families:
+                for middle in middles:
+                    key = name_key(" ".join(part for part in (given, middle, family) if part))
+                    if key:
+                        keys.add(key)
+    return keys
 
 
 def reports_and_cases(user: User, person: Person) -> list[RelatedRecord]:
-    return []
+    """Reports about the person (or a record merged into it) that the user's team may see: linked
+    to the record by a staff referral, or naming someone with one of the person's names."""
+    from btam.intake.models import InvolvedPerson, Report
+
+    records = [person, *Person.objects.filter(merged_into=person)]
+    ids = [p.pk for p in records]
+    mentions = (
+        InvolvedPerson.objects.filter(report__district_id=person.district_id)
+        .filter(Q(person_id__in=ids) | Q(name_key__in=_name_keys(records)))
+        .filter(report__in=Report.objects.visible_to(user))
+        .select_related("report__school")
+        .order_by("-report__created_at", "pk")
+    )
+    seen: dict[int, RelatedRecord] = {}
+    for mention in mentions[:200]:
+        report = mention.report
+        linked = mention.person_id in ids
+        if report.pk in seen and not linked:
+            continue
+        seen[report.pk] = RelatedRecord(
+            kind=_("Report"),
+            title=f"{report.reference} ({mention.get_role_display()})",
+            school=report.school.name,
+            date=report.created_at,
+            status=report.get_status_display(),
+            url=reverse("intake:report", args=[report.pk]),
+            note=_("Linked to this record") if linked else _("Names someone with this name"),
+        )
+    return sorted(seen.values(), key=lambda r: r.date, reverse=True)
 
 
 @policy(SEARCH_POLICY)

@@ -11,6 +11,7 @@ from django.test import Client
 from btam.accounts.models import Role, User
 from btam.audit.models import AuditEvent, Verb
 from btam.conftest import World
+from btam.intake.tests.triage_helpers import submit
 from btam.people import search as search_module
 from btam.people.actions import do_merge_people
 from btam.people.models import Person, PersonMerge
@@ -303,9 +304,47 @@ def test_the_person_page_runs_a_fixed_number_of_queries(
     for i in range(15):
         enrol(jose, world.other_school, ended=True, class_source_id=f"class-{i}")
         guardian_link(person(world.district, "G", f"Guardian{i}", kind=Person.Kind.GUARDIAN), jose)
-    with django_assert_max_num_queries(15):
+    for _ in range(5):
+        submit(world.school, names=("Pepe Núñez",))
+    # 15 for the page itself, one for the inbox badge, three for the reports about the person.
+    with django_assert_max_num_queries(19):
         response = leader.get(_page(jose.pk))
     assert response.status_code == 200
+    assert response.content.decode().count("/intake/") >= 5
+
+
+# Reports about the person ---------------------------------------------------------------------
+def test_the_person_page_lists_reports_naming_them_or_linked_to_them(
+    world: World, member: Client, jose: Person
+) -> None:
+    by_name = submit(world.school, names=("jose  NUNEZ",))  # case, accents and spacing don't matter
+    by_preferred = submit(world.other_school, names=("Núñez, Pepe",))  # word order neither
+    linked = submit(world.school, person_ids=(jose.pk,))
+    unrelated = submit(world.school, names=("Someone Else",))
+    page = member.get(_page(jose.pk)).content.decode()
+    for report in (by_name, by_preferred, linked):
+        assert f"/intake/{report.pk}/" in page
+    assert f"/intake/{unrelated.pk}/" not in page
+    assert "Linked to this record" in page
+    assert "Names someone with this name" in page
+
+
+def test_reports_of_schools_outside_the_users_team_are_not_listed(world: World, jose: Person) -> None:
+    elsewhere = submit(world.other_school, names=("José Núñez",))
+    here = submit(world.school, names=("José Núñez",))
+    scoped = make_member(Role.TEAM_MEMBER, world.district, schools=[world.school])
+    page = _client(scoped).get(_page(jose.pk)).content.decode()
+    assert f"/intake/{here.pk}/" in page
+    assert f"/intake/{elsewhere.pk}/" not in page
+
+
+def test_reports_naming_a_record_merged_into_the_person_are_listed(world: World, leader: Client, jose: Person) -> None:
+    duplicate = person(world.district, "Joseph", "Nunez-Duplicate")
+    report = submit(world.school, names=("Joseph Nunez-Duplicate",))
+    leader.post(f"/people/{jose.pk}/merge/{duplicate.pk}/", {"reason": "Same student, two records."})
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into_id == jose.pk
+    assert f"/intake/{report.pk}/" in leader.get(_page(jose.pk)).content.decode()
 
 
 # Merging -------------------------------------------------------------------------------------

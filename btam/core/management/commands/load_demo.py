@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from btam.core.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_STUDENTS, load_demo_district, load_demo_roster
+from btam.intake.demo import DEMO_RECEIPT_CODE, load_demo_reports
 from btam.people.importers.base import format_issue
 
 
@@ -33,8 +34,13 @@ class Command(BaseCommand):
             self.stdout.write(self.style.ERROR(f"The demo roster was not imported ({run.get_status_display()}):"))
             for error in run.errors[:20]:
                 self.stdout.write(f"  {format_issue(error)}")
+        reports = load_demo_reports(district)
+        self.stdout.write(f"Added {reports} demo reports." if reports else "Demo reports already loaded.")
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for account in ACCOUNTS:
             self.stdout.write(f"  {account.role:<18} {account.email}")
+        self.stdout.write(
+            f"Try the reporter's follow-up at /report/follow-up/ with the demo receipt code {DEMO_RECEIPT_CODE}."
+        )
         if not settings.DEMO_MODE:
             self.stdout.write(self.style.WARNING("DEMO_MODE is off: demo accounts cannot sign in."))
