@@ -25,6 +25,16 @@ class World:
     no_role: User  # signed-in account with no access level
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Files a test stores (attachments, roster bundles) go to a temporary folder, never var/media."""
+    storages = {**settings.STORAGES}
+    default = {**storages["default"]}
+    default["OPTIONS"] = {**default.get("OPTIONS", {}), "location": str(tmp_path_factory.mktemp("media"))}
+    storages["default"] = default
+    settings.STORAGES = storages
+
+
 @pytest.fixture
 def world(db: None, settings: Any) -> World:
     # Argon2 takes a noticeable fraction of a second per password; the world's eleven accounts

@@ -12,8 +12,11 @@ _CLASSES = {
     forms.Select: "usa-select",
     forms.SelectMultiple: "usa-select",
     forms.Textarea: "usa-textarea",
-    forms.ClearableFileInput: "usa-file-input",
-    forms.FileInput: "usa-file-input",
+    # The browser's own file picker, not USWDS's enhanced one: its script replaces the field's
+    # accessible name with its own English text ("Drag files here or choose from folder"), so a
+    # screen reader would not hear the question and a Spanish page would speak English.
+    forms.ClearableFileInput: "btam-file-input",
+    forms.FileInput: "btam-file-input",
 }
 
 
