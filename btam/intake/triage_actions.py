@@ -9,7 +9,8 @@ decision row and says whether a reason was given, but does not copy the reason: 
 describe a student, and the audit trail stores plain text.
 
 The caller has fetched the report through ``access.get_report_for_user`` (a report of another
-school is a 404 before any of this runs). A decision that cannot be taken raises
+school is a 404 before any of this runs); the lock checks it again, since a concurrent referral
+may have moved the report to another school in between. A decision that cannot be taken raises
 :class:`TriageError` with a message for the user; nothing is written then.
 
 The first decision taken on a new report (acknowledging it, or screening it out, marking it a
@@ -59,11 +60,24 @@ def clean_reason(reason: str, *, required: bool) -> str:
     return reason
 
 
-def _lock(report: Report) -> Report:
-    """The report's row, locked until the commit, as it is now in the database."""
-    locked = Report.objects.select_for_update().filter(pk=report.pk).first()
+def _lock(report: Report, actor: User) -> Report:
+    """The report's row, locked until the commit, as it is now in the database, if ``actor``'s team
+    still works it.
+
+    The caller fetched the report through ``access.get_report_for_user``, but another request may
+    have moved it since (a referral to a school the actor does not work commits while this request
+    waits for the lock): visibility is checked again on the locked row, so a decision never lands
+    on a report of another school (it would, say, acknowledge it and stop the escalation that the
+    receiving school's team has just been sent).
+    """
+    locked = Report.objects.visible_to(actor).select_for_update().filter(pk=report.pk).first()
     if locked is None:
-        raise TriageError(_("This report no longer exists."))
+        raise TriageError(
+            _(
+                "This report is no longer among the reports your team works (it may have been referred "
+                "to another school). Nothing was changed."
+            )
+        )
     return locked
 
 
@@ -130,7 +144,7 @@ def _decide(
 def do_acknowledge(*, actor: User, report: Report) -> Report:
     """Someone on the team has seen the report (new -> acknowledged); its escalation stops."""
     with transaction.atomic():
-        report = _lock(report)
+        report = _lock(report, actor)
         _require_transition(report, Status.ACKNOWLEDGED)
         if report.status != Status.NEW:
             raise _refuse(report)
@@ -176,12 +190,14 @@ def do_acknowledge_group(*, actor: User, group: SurgeGroup) -> int:
 
 
 def do_change_urgency(*, actor: User, report: Report, urgency: int, reason: str) -> Report:
-    """Staff set the urgency (with a reason). Raising it to urgent or above starts the escalation."""
+    """Staff set the urgency (with a reason). Raising it to urgent or above starts the escalation;
+    lowering it below urgent stops a running one (nobody is paged any more about an "urgent report
+    not acknowledged" that staff have judged not urgent)."""
     reason = clean_reason(reason, required=True)
     if urgency not in Urgency.values:
         raise TriageError(_("Choose one of the urgency levels."))
     with transaction.atomic():
-        report = _lock(report)
+        report = _lock(report, actor)
         if report.status not in Report.OPEN_STATUSES:
             raise TriageError(_("The urgency of a report can be changed only while it is open."))
         if report.urgency == urgency:
@@ -201,6 +217,8 @@ def do_change_urgency(*, actor: User, report: Report, urgency: int, reason: str)
         )
         if report.urgency >= URGENT_THRESHOLD and not was_urgent:
             escalation.start_for_report(report)
+        elif was_urgent and report.urgency < URGENT_THRESHOLD:
+            escalation.acknowledge(target=report, actor=actor)
     return report
 
 
@@ -208,7 +226,7 @@ def do_screen_out(*, actor: User, report: Report, reason: str) -> Report:
     """Not a threat-assessment matter (the reason says why): closed, kept."""
     reason = clean_reason(reason, required=True)
     with transaction.atomic():
-        report = _lock(report)
+        report = _lock(report, actor)
         _require_transition(report, Status.SCREENED_OUT)
         before, at = _snapshot(report), clock.now()
         _first_look(report, actor=actor, at=at)
@@ -230,7 +248,7 @@ def do_refer(*, actor: User, report: Report, school: School, reason: str) -> Rep
     if not school.is_active:
         raise TriageError(_("This school no longer takes reports."))
     with transaction.atomic():
-        report = _lock(report)
+        report = _lock(report, actor)
         if school.pk == report.school_id:
             raise TriageError(_("The report is already at this school: choose another school."))
         _require_transition(report, Status.REFERRED)
@@ -268,7 +286,7 @@ def do_mark_duplicate(*, actor: User, report: Report, original: Report, reason: 
     if not Report.objects.visible_to(actor).filter(pk=original.pk).exists():
         raise TriageError(_("The original must be a report your team works."))
     with transaction.atomic():
-        report = _lock(report)
+        report = _lock(report, actor)
         _require_transition(report, Status.DUPLICATE)
         if _leads_to(original.pk, report.pk):
             raise TriageError(
@@ -308,7 +326,7 @@ def do_open_case(*, actor: User, report: Report, note: str = "") -> Report:
     with the case-management module."""
     note = clean_reason(note, required=False)
     with transaction.atomic():
-        report = _lock(report)
+        report = _lock(report, actor)
         _require_transition(report, Status.CASE_OPENED)
         before, at = _snapshot(report), clock.now()
         _first_look(report, actor=actor, at=at)
@@ -321,7 +339,7 @@ def do_mark_abuse(*, actor: User, report: Report, reason: str) -> Report:
     """A prank or spam: out of the main queue, kept (never deleted), its escalation stopped."""
     reason = clean_reason(reason, required=True)
     with transaction.atomic():
-        report = _lock(report)
+        report = _lock(report, actor)
         if report.is_abuse:
             raise TriageError(_("This report is already marked as abuse."))
         before, at = _snapshot(report), clock.now()
@@ -332,15 +350,22 @@ def do_mark_abuse(*, actor: User, report: Report, reason: str) -> Report:
 
 
 def do_unmark_abuse(*, actor: User, report: Report, reason: str) -> Report:
-    """Undo an abuse mark: the report is back in the queue with the status it had."""
+    """Undo an abuse mark: the report is back in the queue with the status it had.
+
+    Marking it as abuse stopped its escalation without anyone acknowledging it (and a report caught
+    by the form's honeypot was never escalated at all): an urgent report that is still new and
+    unacknowledged escalates again, from its first step.
+    """
     reason = clean_reason(reason, required=True)
     with transaction.atomic():
-        report = _lock(report)
+        report = _lock(report, actor)
         if not report.is_abuse:
             raise TriageError(_("This report is not marked as abuse."))
         before, at = _snapshot(report), clock.now()
         report.is_abuse = False
         _decide(report, actor=actor, kind=Kind.NOT_ABUSE, before=before, at=at, reason=reason)
+        if report.is_urgent and report.status == Status.NEW and report.acknowledged_at is None:
+            escalation.start_for_report(report)
     return report
 
 
@@ -348,7 +373,7 @@ def do_reopen(*, actor: User, report: Report, reason: str) -> Report:
     """Reopen a report that was screened out or marked duplicate: it is acknowledged again."""
     reason = clean_reason(reason, required=True)
     with transaction.atomic():
-        report = _lock(report)
+        report = _lock(report, actor)
         if report.status not in (Status.SCREENED_OUT, Status.DUPLICATE):
             raise _refuse(report)
         _require_transition(report, Status.ACKNOWLEDGED)

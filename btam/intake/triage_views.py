@@ -308,14 +308,19 @@ def _report_page(
     status: int = 200,
 ) -> HttpResponse:
     user = _user(request)
-    report = (
-        Report.objects.select_related(
+    # Read again, through the user's scope: the report may have left their schools since the request
+    # fetched it (a concurrent referral), and then nothing of it is shown.
+    fresh = (
+        Report.objects.visible_to(user)
+        .select_related(
             "school", "district", "acknowledged_by", "referred_from", "duplicate_of", "surge_group", "submitted_by"
         )
         .filter(pk=report.pk)
         .first()
-        or report
     )
+    if fresh is None:
+        raise Http404
+    report = fresh
     people = list(report.involved.select_related("person"))
     attachments = list(report.attachments.order_by("created_at", "pk"))
     thread = list(report.messages.select_related("author").prefetch_related("attachments"))
@@ -413,6 +418,10 @@ def _decision_view(
     try:
         run(user, report, form.cleaned_data if form is not None else {})
     except TriageError as exc:
+        if not Report.objects.visible_to(user).filter(pk=report.pk).exists():
+            # It left the user's schools while this request waited (a concurrent referral).
+            messages.error(request, str(exc))
+            return redirect("intake:queue")
         return _report_page(request, report, bound=bound, failed=name, error=str(exc), status=400)
     return _after(request, report, success)
 

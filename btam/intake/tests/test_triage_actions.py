@@ -115,6 +115,42 @@ def test_a_stale_report_object_is_judged_by_its_current_row(world: Any, member: 
     assert Report.objects.get(pk=report.pk).status == Status.SCREENED_OUT
 
 
+@pytest.mark.parametrize(
+    ("act", "kwargs"),
+    [
+        (do_acknowledge, {}),
+        (do_change_urgency, {"urgency": Urgency.ROUTINE, "reason": "Stale page."}),
+        (do_screen_out, {"reason": "Stale page."}),
+        (do_open_case, {}),
+        (do_mark_abuse, {"reason": "Stale page."}),
+        (do_refer, {"reason": "Stale page."}),
+    ],
+)
+def test_a_report_referred_away_meanwhile_is_not_decided_by_the_old_school(
+    world: Any, hooks: HookSpy, act: Any, kwargs: dict[str, Any]
+) -> None:
+    """Referral while acknowledging: a request of the first school fetched the report (visible
+    then) and waits for its lock while a colleague refers it to a school its user does not work."""
+    north = make_member(Role.TEAM_MEMBER, world.district, [world.school])
+    leader = make_member(Role.TEAM_LEADER, world.district, [world.school])
+    report = urgent(world.school)
+    seen_before = Report.objects.visible_to(north).get(pk=report.pk)
+    do_refer(actor=leader, report=report, school=world.other_school, reason="Their student.")
+    if act is do_refer:
+        kwargs = {**kwargs, "school": SchoolFactory.create(district=world.district)}
+
+    with pytest.raises(TriageError, match="no longer among the reports your team works"):
+        act(actor=north, report=seen_before, **kwargs)
+
+    current = Report.objects.get(pk=report.pk)
+    assert current.school == world.other_school
+    assert current.status == Status.NEW and current.acknowledged_at is None and not current.is_abuse
+    assert current.urgency == Urgency.URGENT
+    assert decisions(report) == [Kind.REFER]
+    # The receiving school's escalation is left running: only the referral stopped the first one.
+    assert hooks.acknowledged == [(report.pk, leader.pk)]
+
+
 # Urgency ----------------------------------------------------------------------------------------------
 def test_raising_urgency_to_urgent_needs_a_reason_and_starts_the_escalation(
     world: Any, member: Any, hooks: HookSpy
@@ -144,6 +180,22 @@ def test_changing_urgency_below_urgent_or_within_urgent_starts_no_escalation(
     do_change_urgency(actor=member, report=already, urgency=Urgency.ROUTINE, reason="It was a film script.")
     assert hooks.escalated == []
     assert Report.objects.get(pk=already.pk).urgency == Urgency.ROUTINE
+
+
+def test_lowering_an_urgent_report_below_urgent_stops_its_escalation(world: Any, member: Any) -> None:
+    from btam.notifications import escalation
+    from btam.notifications.models import Escalation
+
+    report = urgent(world.school)
+    escalation.start_for_report(report)
+
+    do_change_urgency(actor=member, report=report, urgency=Urgency.ELEVATED, reason="It was a film script.")
+
+    stopped = Escalation.objects.get(target_type="intake.report", target_id=str(report.pk))
+    assert stopped.state == Escalation.State.ACKNOWLEDGED and stopped.acknowledged_by == member
+    # Raised again, it escalates afresh.
+    do_change_urgency(actor=member, report=report, urgency=Urgency.URGENT, reason="A second message came in.")
+    assert Escalation.objects.filter(target_id=str(report.pk), state=Escalation.State.ACTIVE).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -369,6 +421,45 @@ def test_abuse_is_marked_and_unmarked_never_deleted(world: Any, member: Any, hoo
     assert decisions(report) == audit_decisions(report) == [Kind.ABUSE, Kind.NOT_ABUSE]
 
 
+def test_unmarking_abuse_escalates_an_urgent_report_nobody_acknowledged_again(
+    world: Any, member: Any, hooks: HookSpy
+) -> None:
+    report = urgent(world.school)
+    do_mark_abuse(actor=member, report=report, reason="Looked like a prank.")
+    assert hooks.escalated == []
+
+    do_unmark_abuse(actor=member, report=report, reason="It was real after all.")
+
+    assert hooks.escalated == [report.pk]
+
+
+def test_unmarking_abuse_of_an_acknowledged_or_routine_report_starts_no_escalation(
+    world: Any, member: Any, hooks: HookSpy
+) -> None:
+    acknowledged = urgent(world.school)
+    do_acknowledge(actor=member, report=acknowledged)
+    routine = submit(world.school)
+    for report in (acknowledged, routine):
+        do_mark_abuse(actor=member, report=report, reason="Looked like a prank.")
+        do_unmark_abuse(actor=member, report=report, reason="It was real after all.")
+    assert hooks.escalated == []
+
+
+def test_an_urgent_honeypot_report_escalates_once_unmarked(world: Any, member: Any) -> None:
+    """A report caught by the form's honeypot is kept as abuse and nobody is told; a real one,
+    found and unmarked, must reach the rapid-response members like any urgent report."""
+    from btam.intake.models import YesNoUnknown
+    from btam.notifications.models import Escalation
+
+    report = submit(world.school, weapon=YesNoUnknown.YES, suspected_abuse=True)
+    assert report.is_abuse and not Escalation.objects.exists()
+
+    do_unmark_abuse(actor=member, report=report, reason="A real report: the browser filled the trap in.")
+
+    running = Escalation.objects.get(target_type="intake.report", target_id=str(report.pk))
+    assert running.state == Escalation.State.ACTIVE
+
+
 def test_abuse_needs_a_reason(world: Any, member: Any, hooks: HookSpy) -> None:
     report = submit(world.school)
     with pytest.raises(TriageError, match="Give a reason"):
@@ -404,3 +495,76 @@ def test_acknowledge_group_acknowledges_the_new_reports_the_user_works_in_one_ac
         assert decision.actor == north and decision.detail == {"surge_group": group.pk}
     assert {pk for pk, _ in hooks.acknowledged} >= {reports[1].pk, reports[2].pk}
     assert do_acknowledge_group(actor=north, group=group) == 0
+
+
+# Races on PostgreSQL --------------------------------------------------------------------------------------------------
+@pytest.mark.postgres_only
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL only: needs two connections on one shared test database (run with DATABASE_URL=postgres://...)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_an_acknowledgement_waiting_on_a_referral_away_does_not_stop_the_new_schools_escalation(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from django.db import connections
+
+    from btam.intake import triage_actions
+    from btam.intake.access import get_report_for_user
+    from btam.notifications import escalation
+    from btam.notifications.models import Escalation
+
+    north = make_member(Role.TEAM_MEMBER, world.district, [world.school])
+    leader = make_member(Role.TEAM_LEADER, world.district, [world.school])
+    report = urgent(world.school)
+    escalation.start_for_report(report)
+    fetched, referred = threading.Event(), threading.Event()
+    outcome: list[str] = []
+    errors: list[BaseException] = []
+    hook = triage_actions._hook
+
+    def hook_then_hold_the_lock(name: str, referred_report: Report) -> None:
+        hook(name, referred_report)
+        referred.set()
+        threading.Event().wait(0.5)  # the acknowledgement now waits for this transaction's lock
+
+    monkeypatch.setattr(triage_actions, "_hook", hook_then_hold_the_lock)
+
+    def refer() -> None:
+        try:
+            assert fetched.wait(10)
+            do_refer(actor=leader, report=Report.objects.get(pk=report.pk), school=world.other_school, reason="Theirs.")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def acknowledge() -> None:
+        try:
+            seen = get_report_for_user(north, report.pk)  # the view's fetch: still north's report
+            fetched.set()
+            assert referred.wait(10)
+            try:
+                do_acknowledge(actor=north, report=seen)
+                outcome.append("acknowledged")
+            except TriageError:
+                outcome.append("refused")
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=refer), threading.Thread(target=acknowledge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not errors, errors
+    assert outcome == ["refused"]
+    current = Report.objects.get(pk=report.pk)
+    assert current.school == world.other_school and current.status == Status.NEW
+    running = Escalation.objects.get(target_id=str(report.pk), state=Escalation.State.ACTIVE)
+    assert running.acknowledged_by is None

@@ -237,6 +237,39 @@ def test_referring_away_returns_to_the_queue_when_the_user_no_longer_sees_the_re
     assert hooks.referred == [(report.pk, world.other_school.pk)]
 
 
+def test_a_decision_racing_a_referral_away_changes_nothing_and_shows_nothing_of_the_report(
+    world: Any, client: Client, hooks: HookSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request fetched the report while it was the user's school's; a colleague's referral to a
+    school the user does not work commits before the decision takes its lock."""
+    from btam.intake import triage_views
+    from btam.intake.triage_actions import do_refer
+
+    north_only = make_member(Role.TEAM_MEMBER, world.district, schools=[world.school])
+    leader = make_member(Role.TEAM_LEADER, world.district, schools=[world.school])
+    report = submit(world.school, names=("Quinby Marchetti-Oldfield",))
+    fetch = triage_views.get_report_for_user
+
+    def fetch_then_referred_away(user: Any, pk: int) -> Report:
+        fetched = fetch(user, pk)
+        do_refer(actor=leader, report=Report.objects.get(pk=pk), school=world.other_school, reason="Theirs.")
+        return fetched
+
+    monkeypatch.setattr(triage_views, "get_report_for_user", fetch_then_referred_away)
+    client.force_login(north_only)
+    seen = viewed(report)
+
+    response = client.post(url("acknowledge", report))
+
+    assert response.status_code == 302 and response["Location"] == reverse("intake:queue")
+    current = Report.objects.get(pk=report.pk)
+    assert current.school == world.other_school and current.status == Status.NEW
+    assert current.acknowledged_at is None
+    assert not TriageDecision.objects.filter(report=report, actor=north_only).exists()
+    assert viewed(report) == seen  # the report page was not shown again
+    assert hooks.acknowledged == [(report.pk, leader.pk)]
+
+
 def test_the_open_case_form_says_case_records_come_later(world: Any, team: Client) -> None:
     report = submit(world.school)
     body = team.get(url("report", report)).content.decode()
