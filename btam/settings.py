@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -168,11 +169,18 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["progress"] = {**_db, "TEST": {**_db.get("TEST", {}), "MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "btam_cache",
-    }
+    },
+    # Memory of one process, never shared and never holding case data or tokens: the rendered fixed
+    # parts of the public report form and receipt, and short-lived school lookups (public_views.py).
+    "local": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "btam-local",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 
 # Accounts and sign-in -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from btam.audit.models import AuditEvent, Verb
 from btam.intake import features, receipt, urgency
 from btam.intake.models import (
+    URGENT_THRESHOLD,
     Attachment,
     Channel,
     InvolvedPerson,
@@ -120,14 +121,17 @@ def do_submit_report(*, new: NewReport, actor: User | None) -> SubmittedReport:
     API client's account) or None for an anonymous reporter."""
     _check(new)
     at = clock.now()
+    # A form sent again (a refresh of the receipt, a double tap) carries the same one-time token:
+    # its key is unique in the table, so the insert below fails and the earlier report is answered.
+    # (Not looked up first: that would be a query on every report for the rare resend.)
     submission_key = receipt.keyed_hash(new.submission_token, purpose="submission") if new.submission_token else None
-    if submission_key:
-        earlier = Report.objects.filter(submission_key=submission_key).first()
-        if earlier is not None:
-            return SubmittedReport(earlier, None, resubmitted=True)
     level, reasons = urgency.assess(
         urgency.Answers(new.danger_now, new.weapon, new.self_harm, new.threat_date), today=at.date()
     )
+    # A tripped honeypot marks the report as abuse (kept, nobody told), unless its answers make it
+    # urgent: a password manager can fill a hidden field too, and a real "someone is in danger"
+    # report must reach the team; the audit event records that the trap was tripped.
+    is_abuse = new.suspected_abuse and level < URGENT_THRESHOLD
     code = receipt.new_code() if new.with_receipt else None
     try:
         with transaction.atomic():
@@ -155,7 +159,7 @@ def do_submit_report(*, new: NewReport, actor: User | None) -> SubmittedReport:
                 receipt_hash=receipt.hash_code(code) if code else None,
                 submission_key=submission_key,
                 text_simhash=features.simhash(new.narrative),
-                is_abuse=new.suspected_abuse,
+                is_abuse=is_abuse,
                 created_at=at,
             )
             InvolvedPerson.objects.bulk_create(
@@ -189,18 +193,22 @@ def do_submit_report(*, new: NewReport, actor: User | None) -> SubmittedReport:
                     "urgency": level,
                     "attachments": len(new.attachments),
                     "suspected_abuse": new.suspected_abuse,
+                    "marked_abuse": is_abuse,
                 },
                 omit_ip=actor is None,
             )
-            if not new.suspected_abuse:
+            if not is_abuse:
+                # One message per new report (no dedupe key needed: the report is new). An urgent
+                # report is delivered at once; the others by the next sweep, within 15 seconds.
                 outbox.enqueue(
                     kind="intake.report_received",
                     payload={"report": report.pk},
-                    dedupe_key=f"intake.report_received:{report.pk}",
                     district_id=report.district_id,
+                    deliver_now=level >= URGENT_THRESHOLD,
                 )
     except IntegrityError:
-        # Two submissions of one form racing: the other one committed first.
+        # The form was sent before (or two submissions of it raced and the other one committed
+        # first): nothing of this one was kept (the report comes first, then its files).
         if submission_key:
             earlier = Report.objects.filter(submission_key=submission_key).first()
             if earlier is not None:
@@ -245,11 +253,13 @@ def do_post_reporter_message(
         raise IntakeError(_("Write a message or attach a file."))
     if len(body) > MAX_MESSAGE_CHARS:
         raise IntakeError(_("The message is too long: at most %(max)d characters.") % {"max": MAX_MESSAGE_CHARS})
-    existing = Attachment.objects.filter(report=report).count()
-    if existing + len(attachments) > MAX_ATTACHMENTS * 4:
-        raise IntakeError(_("This report already holds as many files as it can take."))
     at = clock.now()
     with transaction.atomic():
+        # Locked, so two replies sent at once cannot both pass the limit on files.
+        Report.objects.select_for_update().filter(pk=report.pk).first()
+        existing = Attachment.objects.filter(report=report).count()
+        if existing + len(attachments) > MAX_ATTACHMENTS * 4:
+            raise IntakeError(_("This report already holds as many files as it can take."))
         message = ReporterMessage.objects.create(
             report=report, direction=ReporterMessage.Direction.FROM_REPORTER, body=body, created_at=at
         )
@@ -287,6 +297,10 @@ def do_post_team_message(*, actor: User, report: Report, body: str) -> ReporterM
     if report.receipt_hash is None:
         raise IntakeError(_("This report has no reporter thread (it was not made with a receipt code)."))
     with transaction.atomic():
+        # Re-checked under the row lock: a referral to another school committed meanwhile takes the
+        # report out of this user's hands.
+        if Report.objects.visible_to(actor).select_for_update().filter(pk=report.pk).first() is None:
+            raise IntakeError(_("This report is no longer with your team (it may have been referred)."))
         message = ReporterMessage.objects.create(
             report=report,
             direction=ReporterMessage.Direction.FROM_TEAM,

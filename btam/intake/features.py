@@ -4,9 +4,11 @@ signature of its text (similar texts have signatures a few bits apart; see :func
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import struct
+from typing import Any
 from urllib.parse import urlsplit
 
 from btam.intake.receipt import keyed_hash
@@ -58,10 +60,26 @@ def link_keys(text: str) -> list[str]:
 
 SIGNATURE_BITS = 64
 _WORD_MIN = (1 << 32) - 1
+_PARTS = 4  # 4 x 64 bytes of keyed BLAKE2b per word: one 32-bit hash per bit of the signature
+_UNPACK = struct.Struct(f">{SIGNATURE_BITS}I").unpack
+_BATCH = 256  # rows of hashes held at once (a 20,000-character text has a few thousand words)
 
 
 def _signature_key() -> bytes:
     return bytes.fromhex(keyed_hash("", purpose="text-signature"))
+
+
+@functools.lru_cache(maxsize=4)
+def _keyed_hashers(key: bytes) -> tuple[Any, ...]:
+    """The four keyed BLAKE2b states of the signature, before any data: each word's hashes are
+    copies of them fed the word (the same digests as ``hashlib.blake2b(word, key=key, ...)``, without
+    processing the key block again for every word and part)."""
+    return tuple(hashlib.blake2b(key=key, digest_size=64, person=b"btam-textsig-%d" % part) for part in range(_PARTS))
+
+
+def _smallest(rows: list[tuple[int, ...]]) -> tuple[int, ...]:
+    """The smallest value of each column."""
+    return rows[0] if len(rows) == 1 else tuple(map(min, *rows))
 
 
 def simhash(text: str) -> int | None:
@@ -84,17 +102,24 @@ def simhash(text: str) -> int | None:
     words = normalize(text).split()
     if len(words) < 5:
         return None
-    key = _signature_key()
-    mins = [_WORD_MIN] * SIGNATURE_BITS
+    hashers = _keyed_hashers(_signature_key())
+    # One row of 64 hashes per word; the smallest of each column (hash function) is taken over
+    # batches of rows at once rather than word by word.
+    rows = [(_WORD_MIN,) * SIGNATURE_BITS]
     for word in set(words):
         data = word.encode()
-        # 4 x 64 bytes: one 32-bit hash of the word per bit of the signature.
-        digest = b"".join(
-            hashlib.blake2b(data, key=key, digest_size=64, person=b"btam-textsig-%d" % part).digest()
-            for part in range(4)
-        )
-        mins = list(map(min, mins, struct.unpack(">64I", digest)))
-    value = sum(1 << bit for bit, smallest in enumerate(mins) if smallest & 1)
+        parts = []
+        for hasher in hashers:
+            h = hasher.copy()
+            h.update(data)
+            parts.append(h.digest())
+        rows.append(_UNPACK(b"".join(parts)))
+        if len(rows) >= _BATCH:
+            rows = [_smallest(rows)]
+    value = 0
+    for bit, smallest in enumerate(_smallest(rows)):
+        if smallest & 1:
+            value |= 1 << bit
     return value - (1 << 64) if value >= 1 << 63 else value
 
 

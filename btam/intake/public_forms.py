@@ -203,28 +203,13 @@ class ReportForm(forms.Form):
     website = forms.CharField(label=_("Website"), required=False, strip=True)
     submission_token = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    # The rows of people (person_1_name ... person_3_description) follow these fields: they are
+    # added to the class once, below it, as are the attributes of the private fields.
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for i in range(1, PEOPLE_ROWS + 1):
-            self.fields[f"person_{i}_name"] = TextField(label=_("Name"), max_length=NAME_CHARS)
-            self.fields[f"person_{i}_role"] = forms.ChoiceField(
-                label=_("Their part in this"),
-                choices=InvolvedPerson.Role.choices,
-                required=False,
-                initial=InvolvedPerson.Role.UNKNOWN,
-            )
-            self.fields[f"person_{i}_description"] = TextField(
-                label=_("Anything that helps us know who they are (optional)"),
-                max_length=SHORT_TEXT_CHARS,
-                help_text=_("For example: grade, class, a username online."),
-            )
         if not self.is_bound and not self.initial.get("submission_token"):
             self.initial["submission_token"] = new_submission_token()
-        honeypot = self.fields["website"].widget
-        honeypot.attrs.update({"tabindex": "-1", "autocomplete": "off"})
-        for name in ("reporter_name", "reporter_contact", "notify_email", "website"):
-            self.fields[name].widget.attrs.setdefault("autocomplete", "off")
-        self.fields["notify_email"].widget.attrs["spellcheck"] = "false"
 
     # Rendering helpers -------------------------------------------------------------------------
     def people_rows(self) -> list[tuple[int, BoundField, BoundField, BoundField]]:
@@ -291,6 +276,33 @@ class ReportForm(forms.Form):
             with_receipt=True,
             suspected_abuse=self.honeypot_filled,
         )
+
+
+def _complete_report_form(form: type[ReportForm]) -> None:
+    """Add the rows of people after the declared fields, and set the attributes of the private
+    fields, once for the class: every form gets its own copies of the fields (Django deep-copies
+    ``base_fields``), so there is no need to build them again for each form."""
+    for i in range(1, PEOPLE_ROWS + 1):
+        form.base_fields[f"person_{i}_name"] = TextField(label=_("Name"), max_length=NAME_CHARS)
+        form.base_fields[f"person_{i}_role"] = forms.ChoiceField(
+            label=_("Their part in this"),
+            choices=InvolvedPerson.Role.choices,
+            required=False,
+            initial=InvolvedPerson.Role.UNKNOWN,
+        )
+        form.base_fields[f"person_{i}_description"] = TextField(
+            label=_("Anything that helps us know who they are (optional)"),
+            max_length=SHORT_TEXT_CHARS,
+            help_text=_("For example: grade, class, a username online."),
+        )
+    honeypot = form.base_fields["website"].widget
+    honeypot.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+    for name in ("reporter_name", "reporter_contact", "notify_email", "website"):
+        form.base_fields[name].widget.attrs.setdefault("autocomplete", "off")
+    form.base_fields["notify_email"].widget.attrs["spellcheck"] = "false"
+
+
+_complete_report_form(ReportForm)
 
 
 class CodeForm(forms.Form):

@@ -21,21 +21,28 @@ What these pages never do:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import caches
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import MemoryFileUploadHandler
+from django.db import connections
+from django.db.models import Field
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -53,7 +60,15 @@ from btam.intake.actions import (
     find_report_by_code,
 )
 from btam.intake.models import Report, ReporterMessage
-from btam.intake.public_forms import MAX_BYTES, MAX_FILE_MB, CodeForm, ReplyForm, ReportForm, error_summary
+from btam.intake.public_forms import (
+    MAX_BYTES,
+    MAX_FILE_MB,
+    CodeForm,
+    ReplyForm,
+    ReportForm,
+    error_summary,
+    new_submission_token,
+)
 from btam.lib import clock
 from btam.orgs.models import District, School
 from btam.people.search import normalize
@@ -213,6 +228,85 @@ def _school_not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/public/school_not_found.html", {"crisis": CrisisLine.of(None)}, status=404)
 
 
+# Finding the school of a form address. The pages read the schools from the process's memory, kept
+# for SCHOOL_LOOKUP_SECONDS and dropped in this process whenever a school or district is saved or
+# deleted: in the other processes a school closed, renamed or moved, or a crisis line changed, shows
+# within that many seconds (as on a page loaded that long before). A POST to the form, which files a
+# report, checks what decides where it goes in the database: the school still takes reports and is
+# still in the same district (else the school is looked up again). A report is never taken for a
+# school that no longer takes them, nor filed under its former district; its receipt may show a
+# name or crisis line changed in the last few seconds.
+SCHOOL_LOOKUP_SECONDS = 10
+_LOOKUP_PREFIX = "intake:public:schools"
+
+
+def _schools_named(school_slug: str) -> list[School]:
+    """The active schools with this short name, by district name."""
+    return list(
+        School.objects.filter(slug=school_slug, is_active=True).select_related("district").order_by("district__name")
+    )
+
+
+def _school_in_district(district_slug: str, school_slug: str) -> School | None:
+    return (
+        School.objects.filter(district__slug=district_slug, slug=school_slug, is_active=True)
+        .select_related("district")
+        .first()
+    )
+
+
+@functools.cache
+def _still_takes_reports_sql() -> str:
+    meta = School._meta
+    qn = connections[School.objects.db].ops.quote_name
+    column = {
+        name: qn(cast("Field[Any, Any]", meta.get_field(name)).column) for name in ("id", "district", "is_active")
+    }
+    # Names from the model, values as parameters.
+    return (
+        f"SELECT 1 FROM {qn(meta.db_table)} "  # noqa: S608
+        f"WHERE {column['id']} = %s AND {column['district']} = %s AND {column['is_active']}"
+    )
+
+
+def _still_takes_reports(school: School) -> bool:
+    """Whether the (remembered) school is, in the database, still active and in its district.
+
+    The same as ``School.objects.filter(pk=..., district_id=..., is_active=True).exists()``, in
+    plain SQL: on every report, and the ORM takes four times as long to write it as the database
+    to answer it.
+    """
+    with connections[School.objects.db].cursor() as cursor:
+        cursor.execute(_still_takes_reports_sql(), [school.pk, school.district_id])
+        return cursor.fetchone() is not None
+
+
+def _remembered(key: str, lookup: Callable[[], list[School]]) -> list[School]:
+    """``lookup()``, from the process's memory when it found schools in the last
+    SCHOOL_LOOKUP_SECONDS (each request gets its own copy: the cache keeps pickled values). An
+    address that leads nowhere is not remembered: a new school takes reports at once, and made-up
+    addresses cannot crowd the rendered forms out of the cache."""
+    local = caches["local"]
+    found = local.get(key)
+    if found is None:
+        found = lookup()
+        if found:
+            local.set(key, found, SCHOOL_LOOKUP_SECONDS)
+    return found  # type: ignore[no-any-return]
+
+
+def _forget_schools(**kwargs: Any) -> None:
+    """A school or district changed in this process: forget what was remembered (and the rendered
+    forms, which name the school and its crisis line)."""
+    caches["local"].clear()
+
+
+for _model in (School, District):
+    post_save.connect(_forget_schools, sender=_model, dispatch_uid=f"intake-public-forget-{_model.__name__}-saved")
+    post_delete.connect(_forget_schools, sender=_model, dispatch_uid=f"intake-public-forget-{_model.__name__}-deleted")
+del _model
+
+
 @policy(PUBLIC)
 @guarded_post(MAX_POST_BYTES)
 @never_cache
@@ -220,9 +314,10 @@ def _school_not_found(request: HttpRequest) -> HttpResponse:
 def school_form(request: HttpRequest, school_slug: str) -> HttpResponse:
     """``/report/<school>/`` (posters): the form when the short name is one active school's, else
     a choice between the schools of several districts that share it."""
-    matches = list(
-        School.objects.filter(slug=school_slug, is_active=True).select_related("district").order_by("district__name")
-    )
+    if request.method == "POST":
+        matches = _schools_named(school_slug)
+    else:
+        matches = _remembered(f"{_LOOKUP_PREFIX}:{school_slug}", lambda: _schools_named(school_slug))
     if not matches:
         return _school_not_found(request)
     if len(matches) > 1:
@@ -239,30 +334,58 @@ def school_form(request: HttpRequest, school_slug: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def district_school_form(request: HttpRequest, district_slug: str, school_slug: str) -> HttpResponse:
-    school = (
-        School.objects.filter(district__slug=district_slug, slug=school_slug, is_active=True)
-        .select_related("district")
-        .first()
+    found = _remembered(
+        f"{_LOOKUP_PREFIX}:{district_slug}/{school_slug}",
+        lambda: [s for s in [_school_in_district(district_slug, school_slug)] if s is not None],
     )
+    school = found[0] if found else None
+    if request.method == "POST" and school is not None and not _still_takes_reports(school):
+        caches["local"].delete(f"{_LOOKUP_PREFIX}:{district_slug}/{school_slug}")
+        school = _school_in_district(district_slug, school_slug)
     if school is None:
         return _school_not_found(request)
     return _report_form(request, school)
 
 
 # The report form ---------------------------------------------------------------------------------
+def _fragment_key(school: School, crisis: CrisisLine, *addresses: str) -> str:
+    """What the kept parts of a page show (besides fixed text): the school, its name, the crisis
+    line, the addresses and limits it shows, and the language. The key of those parts in the
+    "local" cache (the template hashes it); empty with DEBUG on, so that an edited template shows
+    at once while developing (the page is then rendered in full every time)."""
+    if settings.DEBUG:
+        return ""
+    return "\x1f".join(
+        [str(school.pk), school.name, crisis.text, crisis.tel, *addresses, translation.get_language() or ""]
+    )
+
+
 def _form_page(
-    request: HttpRequest, school: School, form: ReportForm, *, status: int = 200, **extra: Any
+    request: HttpRequest, school: School, form: ReportForm | None, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
-    context = {
-        "form": form,
+    """The form page; ``form=None`` for a new, empty form (the page of a GET)."""
+    crisis = CrisisLine.of(school.district)
+    action = reverse("report:school_in_district", args=[school.district.slug, school.slug])
+    context: dict[str, Any] = {
         "school": school,
-        "crisis": CrisisLine.of(school.district),
-        "errors": error_summary(form) if form.is_bound else [],
-        "action": reverse("report:school_in_district", args=[school.district.slug, school.slug]),
+        "crisis": crisis,
+        "action": action,
         "max_files": MAX_ATTACHMENTS,
         "max_mb": MAX_FILE_MB,
-        **extra,
     }
+    if form is None:
+        # The same page for every visitor but for the two tokens: the template keeps the rest
+        # rendered (see report_form.html), under a key naming everything that it shows. The form
+        # itself is only made when that has to be rendered.
+        token = new_submission_token()
+        context["form"] = SimpleLazyObject(lambda: ReportForm(initial={"submission_token": token}))
+        context["submission_token"] = token
+        context["errors"] = []
+        context["fragment_key"] = _fragment_key(school, crisis, action, str(MAX_ATTACHMENTS), str(MAX_FILE_MB))
+    else:
+        context["form"] = form
+        context["errors"] = error_summary(form) if form.is_bound else []
+    context.update(extra)
     return render(request, "intake/public/report_form.html", context, status=status)
 
 
@@ -289,7 +412,7 @@ def _already_received(token: str) -> bool:
 
 def _report_form(request: HttpRequest, school: School) -> HttpResponse:
     if request.method != "POST":
-        return _form_page(request, school, ReportForm())
+        return _form_page(request, school, None)
     files_chosen = bool(request.FILES)
     address = throttle.client_address(request)
     refused = throttle.report_limit_reached(address, school.pk)
@@ -316,6 +439,8 @@ def _report_form(request: HttpRequest, school: School) -> HttpResponse:
     if submitted.resubmitted:
         return render(request, "intake/public/already_received.html", {"school": school, "crisis": crisis})
     throttle.report_submitted(address, school.pk)
+    followup_url = public_url(reverse("report:followup"))
+    again = reverse("report:school_in_district", args=[school.district.slug, school.slug])
     return render(
         request,
         "intake/public/receipt.html",
@@ -323,7 +448,8 @@ def _report_form(request: HttpRequest, school: School) -> HttpResponse:
             "code": submitted.receipt_code,
             "school": school,
             "crisis": crisis,
-            "followup_url": public_url(reverse("report:followup")),
+            "followup_url": followup_url,
+            "fragment_key": _fragment_key(school, crisis, followup_url, again),
         },
     )
 

@@ -279,7 +279,7 @@ def test_a_tampered_token_still_takes_the_report(client: Client, school: School)
 def test_a_filled_honeypot_keeps_the_report_marked_as_abuse_behind_a_normal_receipt(
     client: Client, school: School
 ) -> None:
-    response = submit(client, school, report_data(website="http://spam.example.test"))
+    response = submit(client, school, report_data(website="http://spam.example.test", weapon="no"))
 
     assert response.status_code == 200
     code = receipt_code(response)

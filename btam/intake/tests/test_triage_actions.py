@@ -445,16 +445,18 @@ def test_unmarking_abuse_of_an_acknowledged_or_routine_report_starts_no_escalati
     assert hooks.escalated == []
 
 
-def test_an_urgent_honeypot_report_escalates_once_unmarked(world: Any, member: Any) -> None:
-    """A report caught by the form's honeypot is kept as abuse and nobody is told; a real one,
-    found and unmarked, must reach the rapid-response members like any urgent report."""
+def test_an_urgent_report_marked_as_abuse_by_staff_escalates_once_unmarked(world: Any, member: Any) -> None:
+    """Marked as abuse, an urgent report tells nobody; found to be real and unmarked, it must reach
+    the rapid-response members like any urgent report. (A tripped honeypot never hides an urgent
+    report in the first place: see test_intake_actions.py.)"""
     from btam.intake.models import YesNoUnknown
     from btam.notifications.models import Escalation
 
-    report = submit(world.school, weapon=YesNoUnknown.YES, suspected_abuse=True)
-    assert report.is_abuse and not Escalation.objects.exists()
+    report = submit(world.school, weapon=YesNoUnknown.YES)
+    do_mark_abuse(actor=member, report=report, reason="Looks like a prank.")
+    assert Report.objects.get(pk=report.pk).is_abuse and not Escalation.objects.exists()
 
-    do_unmark_abuse(actor=member, report=report, reason="A real report: the browser filled the trap in.")
+    do_unmark_abuse(actor=member, report=report, reason="A real report after all.")
 
     running = Escalation.objects.get(target_type="intake.report", target_id=str(report.pk))
     assert running.state == Escalation.State.ACTIVE
