@@ -8,12 +8,19 @@ Uses its own database, ``openbtam_bench_search`` (created and migrated if missin
 with BENCH_SEARCH_DATABASE_URL): loading people empties its people tables. The synthetic people
 (fictitious names from short lists of given and family names, accents included, plus a long tail
 of generated family names; ids; a current enrolment for a third of the students) are loaded with
-COPY and kept between runs of the same size. Then 200 searches (full names, partial names, one
-family name, names with a typo, ids) run as a team leader of the one district that holds them
-all, through the real search function (``search_*``) and through the search page as htmx posts
-it (``page_*``: middleware, session, audit event, template; ``plain_page_p50`` is the
-account page, for comparison). Times are wall-clock, printed as ``name: value unit`` lines with
-the machine's load average: on a busy machine they include waiting for a CPU.
+COPY and kept between runs of the same size (``--reload`` loads them again). Then 200 searches
+(full names, partial names, one family name, names with a typo, ids; the same ones at every run)
+run as a team leader of the one district that holds them all, through the real search function
+(``search_*``) and through the search page (``page_*``) as the browser sends it: the htmx POST of
+the whole form, urlencoded, with its CSRF token checked, through every middleware (session,
+second factor, access policy), the view, its audit event and the results template.
+
+``page_*`` is server time: the time of the request in the handler a WSGI server calls, without the
+test client's side; ``page_cpu_*`` is the CPU time of this process in it (the rest is waiting for
+PostgreSQL, or for a CPU on a busy machine). ``page_queries_*``: SQL statements per search page (not
+counting the BEGIN and COMMIT around the session's save). ``plain_page_p50`` is the account page,
+for comparison. Times are wall-clock, printed as ``name: value unit`` lines with the machine's
+load average: on a busy machine they include waiting for a CPU.
 """
 
 from __future__ import annotations
@@ -25,10 +32,11 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "openbtam_bench_search"
@@ -228,13 +236,17 @@ def _typo(word: str, rng: random.Random) -> str:
 
 
 def queries(count: int, rng: random.Random) -> list[tuple[str, str]]:
+    from django.db.models import Max, Min
+
     from btam.people.models import Person
 
-    sample = list(
-        Person.objects.filter(district__slug=DISTRICT_SLUG)
-        .order_by("?")
-        .values_list("given_name", "family_name", "preferred_given_name", "local_id", "state_id")[: count * 2]
-    )
+    # The same sample at every run of the same size (not ORDER BY random(): runs must be comparable).
+    people = Person.objects.filter(district__slug=DISTRICT_SLUG)
+    bounds = people.aggregate(low=Min("pk"), high=Max("pk"))
+    picked = rng.sample(range(bounds["low"], bounds["high"] + 1), min(count * 3, bounds["high"] - bounds["low"] + 1))
+    fields = ("pk", "given_name", "family_name", "preferred_given_name", "local_id", "state_id")
+    found = {row[0]: row[1:] for row in people.filter(pk__in=picked).values_list(*fields)}
+    sample = [found[pk] for pk in picked if pk in found]
     out: list[tuple[str, str]] = []
     mix = ["full", "full", "full", "partial", "partial", "family", "typo", "typo", "id", "id"]
     for i in range(count):
@@ -265,6 +277,34 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
+class ServerTimer:
+    """Wraps the test client's handler: the time a WSGI server spends on a request (building it,
+    middleware, view, template, closing the response), without the client's side (encoding the
+    request, cookies, reading the response). Also the CPU time of this process in that span (the
+    rest is waiting: for PostgreSQL, or for a CPU on a busy machine)."""
+
+    def __init__(self, handler: Callable[[Any], Any]) -> None:
+        self.handler = handler
+        self.wall_ms = self.cpu_ms = 0.0
+
+    def __call__(self, environ: Any) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return self.handler(environ)
+        finally:
+            self.wall_ms = (time.perf_counter() - wall) * 1000
+            self.cpu_ms = (time.process_time() - cpu) * 1000
+
+
+# What htmx sends for the search form (hx-post on the form, results swapped into #search-results).
+HTMX_HEADERS = {
+    "HX-Request": "true",
+    "HX-Target": "search-results",
+    "HX-Trigger": "person-search-form",
+    "HX-Current-URL": "http://testserver/people/",
+}
+
+
 def main() -> None:
     args = parse_args()
     count = args.people or (50_000 if args.quick else 1_000_000)
@@ -275,15 +315,18 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from btam.audit.models import AuditEvent
     from btam.people.models import Person
     from btam.people.search import search_people
+    from btam.people.views import SEARCH_TARGET_TYPE
 
     call_command("migrate", verbosity=0)
     rng = random.Random(SEED)
     district, schools, user = fixtures()
     if args.reload or Person.objects.filter(district=district).count() != count:
         load(district, schools, count, rng)
-    searches = queries(args.searches, rng)
+    searches = queries(args.searches, random.Random(SEED + 1))  # the same searches whether or not it loaded
+    load_before = os.getloadavg()[0]
 
     scoped = Person.objects.visible_to(user)
 
@@ -291,25 +334,64 @@ def main() -> None:
         results = search_people(scoped, q)
         assert results is not None
 
-    client = Client()
+    # The browser: signed in (with the second factor), CSRF checks on, on the search page it loaded.
+    client = Client(enforce_csrf_checks=True)
     client.force_login(user)
+    server = ServerTimer(client.handler)
+    client.handler = server  # type: ignore[assignment]
+    page_html = client.get("/people/").content.decode()
+    token = page_html.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
 
-    def run_page(q: str) -> None:  # the search as the browser sends it (htmx: the results only)
-        response = client.post("/people/", {"q": q}, headers={"HX-Request": "true"})
+    def run_page(q: str) -> None:
+        # The form as htmx posts it (urlencoded, every field, the CSRF token); the answer is the
+        # results only.
+        body = urlencode({"csrfmiddlewaretoken": token, "q": q, "school": "", "grade": "", "kind": ""})
+        response = client.post("/people/", body, content_type="application/x-www-form-urlencoded", headers=HTMX_HEADERS)
         assert response.status_code == 200, response.status_code
+        assert b"<html" not in response.content and b'id="person-search-form"' not in response.content
 
     for _kind, q in searches[:10]:  # warm the caches
         run_search(q)
         if not args.function_only:
             run_page(q)
-    search_ms = [(timed(partial(run_search, q)), kind, q) for kind, q in searches]
-    page_ms = [] if args.function_only else [timed(partial(run_page, q)) for _kind, q in searches]
+    # Each search is timed once through the function and once through the page, alternately
+    # first (the first run of a search may read pages the second finds in the cache).
+    search_ms: list[tuple[float, str, str]] = []
+    page_ms: list[float] = []
+    page_kinds: list[str] = []
+    page_texts: list[str] = []
+    page_cpu_ms: list[float] = []
+    page_client_ms: list[float] = []
+    for i, (kind, q) in enumerate(searches):
+        steps = ["search"] if args.function_only else ["search", "page"] if i % 2 else ["page", "search"]
+        for step in steps:
+            if step == "search":
+                search_ms.append((timed(partial(run_search, q)), kind, q))
+            else:
+                page_client_ms.append(timed(partial(run_page, q)))
+                page_ms.append(server.wall_ms)
+                page_kinds.append(kind)
+                page_texts.append(q)
+                page_cpu_ms.append(server.cpu_ms)
     # The same request path with no search at all: a plain signed-in page (session, second factor,
     # memberships, base template), for comparison with the search page.
-    base_ms = [] if args.function_only else [timed(lambda: client.get("/accounts/security/")) for _ in range(50)]
+    base_ms: list[float] = []
+    for _ in range(0 if args.function_only else 50):
+        client.get("/accounts/security/")
+        base_ms.append(server.wall_ms)
+    page_queries: list[int] = []
+    if not args.function_only:  # not timed: the statements of each search page, and its audit event
+        events = AuditEvent.objects.filter(target_type=SEARCH_TARGET_TYPE)
+        recorded = events.count()
+        for _kind, q in searches:
+            with _counting_statements() as statements:
+                run_page(q)
+            page_queries.append(statements[0])
+        assert events.count() == recorded + len(searches), "one audit event per search page"
     times = [t for t, _, _ in search_ms]
     print(f"people: {Person.objects.filter(district=district).count()} count")
-    print(f"load_average: {os.getloadavg()[0]:.1f} runnable")
+    print(f"load_average: {load_before:.1f} runnable")
+    print(f"load_average_after: {os.getloadavg()[0]:.1f} runnable")
     print(f"searches: {len(searches)} count")
     print(f"search_p50: {statistics.median(times):.1f} ms")
     print(f"search_p95: {percentile(times, 95):.1f} ms")
@@ -320,12 +402,39 @@ def main() -> None:
     if page_ms:
         print(f"page_p50: {statistics.median(page_ms):.1f} ms")
         print(f"page_p95: {percentile(page_ms, 95):.1f} ms")
+        print(f"page_max: {max(page_ms):.1f} ms")
+        for kind in sorted(set(page_kinds)):
+            kt = [t for t, k in zip(page_ms, page_kinds, strict=True) if k == kind]
+            print(f"page_{kind}_p95: {percentile(kt, 95):.1f} ms")
+        print(f"page_cpu_p50: {statistics.median(page_cpu_ms):.1f} ms")
+        print(f"page_cpu_p95: {percentile(page_cpu_ms, 95):.1f} ms")
+        print(f"page_client_p95: {percentile(page_client_ms, 95):.1f} ms")
+        print(f"page_queries_max: {max(page_queries)} count")
+        print(f"page_queries_mean: {statistics.mean(page_queries):.1f} count")
         print(f"plain_page_p50: {statistics.median(base_ms):.1f} ms")
+        slowest = sorted(zip(page_ms, page_kinds, page_texts, strict=True), reverse=True)[:3]
+        for t, kind, q in slowest:
+            print(f"# slowest page: {t:.1f} ms {kind}: {q!r}", file=sys.stderr)
     if args.explain:
         for t, kind, q in sorted(search_ms, reverse=True)[:5]:
             print(f"# {t:.1f} ms {kind}: {q!r}", file=sys.stderr)
             with connection.execute_wrapper(_explain):
                 search_people(scoped, q)
+
+
+@contextmanager
+def _counting_statements() -> Iterator[list[int]]:
+    """``with _counting_statements() as statements:``: ``count[0]`` SQL statements were run in the block."""
+    from django.db import connection
+
+    count = [0]
+
+    def counter(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        count[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        yield count
 
 
 def _explain(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:

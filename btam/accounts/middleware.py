@@ -15,6 +15,9 @@ from django.shortcuts import redirect
 def second_factor_satisfied(user: object) -> bool:
     if getattr(user, "is_demo", False) and settings.DEMO_MODE:
         return True
+    has_second_factor = getattr(user, "has_second_factor", None)
+    if has_second_factor is not None:  # our User: read with its memberships (no query of its own)
+        return bool(has_second_factor())
     return bool(is_mfa_enabled(user))  # type: ignore[arg-type]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -101,17 +102,53 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Access levels --------------------------------------------------------------------------------
     @cached_property
     def active_memberships(self) -> list[Membership]:
-        return list(
-            self.memberships.filter(is_active=True, district__isnull=False)
-            .select_related("district")
-            .prefetch_related("schools")
+        """The active access levels, with the ids of their named schools.
+
+        One query, read once per request (every page checks roles, and the second factor, with
+        them): the named schools come as a join, not a prefetch, in ``named_school_ids`` (empty:
+        the whole district); each membership also carries ``account_has_authenticator`` for
+        :meth:`has_second_factor`. (The district is not joined: nothing here needs more than
+        ``district_id``.)
+        """
+        from allauth.mfa.models import Authenticator
+
+        rows = Membership.objects.filter(user_id=self.pk, is_active=True).annotate(
+            named_school_id=F("schools__id"),
+            has_authenticator=Exists(Authenticator.objects.filter(user_id=OuterRef("user_id"))),
         )
+        memberships: dict[int, Membership] = {}
+        for row in rows:
+            membership = memberships.get(row.pk)
+            if membership is None:
+                membership = memberships[row.pk] = row
+                membership.named_school_ids = []
+                membership.account_has_authenticator = bool(row.has_authenticator)
+            if row.named_school_id is not None:
+                membership.named_school_ids.append(row.named_school_id)
+        return list(memberships.values())
+
+    def has_second_factor(self) -> bool:
+        """Whether the account has a second factor (allauth's ``is_mfa_enabled``: any authenticator).
+
+        Read with the memberships when the account has any, so that the check every request
+        makes costs no query of its own; otherwise (or with an MFA adapter that decides otherwise)
+        asked of allauth.
+        """
+        from allauth.mfa.adapter import DefaultMFAAdapter, get_adapter
+        from allauth.mfa.utils import is_mfa_enabled
+
+        memberships = self.active_memberships
+        if memberships and type(get_adapter()).is_mfa_enabled is DefaultMFAAdapter.is_mfa_enabled:
+            return bool(memberships[0].account_has_authenticator)
+        return bool(is_mfa_enabled(self))
 
     def roles(self, district_id: int | None = None) -> set[str]:
         return {m.role for m in self.active_memberships if district_id is None or m.district_id == district_id}
 
     def has_role(self, *roles: str, district_id: int | None = None) -> bool:
-        return bool(self.roles(district_id) & set(roles))
+        return any(
+            m.role in roles for m in self.active_memberships if district_id is None or m.district_id == district_id
+        )
 
     def district_ids(self, *roles: str) -> set[int]:
         """Districts where the user holds any access level (or one of ``roles``)."""
@@ -126,13 +163,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         for m in self.active_memberships:
             if roles and m.role not in roles:
                 continue
-            named = [s.pk for s in m.schools.all()]
-            if named:
-                ids.update(named)
+            if m.named_school_ids:
+                ids.update(m.named_school_ids)
             else:
                 whole_districts.add(m.district_id)
         if whole_districts:
-            ids.update(School.objects.filter(district_id__in=whole_districts).values_list("pk", flat=True))
+            # A set: no ORDER BY (the model's ordering would join the districts to sort by name).
+            ids.update(School.objects.filter(district_id__in=whole_districts).order_by().values_list("pk", flat=True))
         return ids
 
     @property
@@ -155,6 +192,10 @@ class Membership(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Set on the memberships of User.active_memberships (not fields).
+    named_school_ids: list[int]
+    account_has_authenticator: bool
 
     class Meta:
         constraints = [

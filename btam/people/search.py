@@ -28,8 +28,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import BooleanField, CharField, Count, F, FloatField, Func, Q, Value, Window
+from django.db.models import BooleanField, CharField, F, FloatField, Func, Q, Value
 from django.db.models.functions import Concat
 
 from btam.lib import clock
@@ -189,8 +190,6 @@ def _name_matches(
     all would read them all, so the first MAX_RESULTS found are sorted and the user is asked to
     narrow the search).
     """
-    from btam.people.models import Person
-
     postgres = connections[base.db].vendor == "postgresql"
     if not postgres:
         # " " + search_name: "starts a word" is then one LIKE '% word%'.
@@ -201,12 +200,7 @@ def _name_matches(
     # At most MAX_RESULTS + 1 of them, as found (the index scan stops there), then sorted; every row
     # carries how many there are (up to that cap).
     found = base.filter(prefix).order_by().values("pk")[: MAX_RESULTS + 1]
-    first = (
-        Person.objects.filter(pk__in=found)
-        .annotate(prefix_total=Window(Count("pk")))
-        .order_by("family_name", "given_name", "id")
-    )
-    rows = list(first[offset : offset + limit + 1])
+    rows = _sorted_page(base.filter(prefix), offset=offset, count=limit + 1)
     total: int = getattr(rows[0], "prefix_total") if rows else (found.count() if offset else 0)  # noqa: B009
     if total > MAX_RESULTS:
         listed = rows[: max(0, min(limit, MAX_RESULTS - offset))]
@@ -220,6 +214,38 @@ def _name_matches(
     else:
         rows += _sqlite_close_names(base, tokens, prefix)[skip : skip + need]
     return rows[:limit], len(rows) > limit, False
+
+
+def _sorted_page(matches: PersonQuerySet, *, offset: int, count: int) -> list[Person]:
+    """``count`` people from ``offset`` among the first MAX_RESULTS + 1 of ``matches`` found,
+    alphabetically, each with ``prefix_total``: how many were found (up to that cap).
+
+    The found rows are counted and sorted on the three columns the index scan has just read; only
+    the page's people are then read in full (for a common name: 26 rows, not 1,001).
+    """
+    from btam.people.models import Person
+
+    connection = connections[matches.db]
+    name = connection.ops.quote_name
+    meta = Person._meta
+    pk, family, given = meta.pk.attname, "family_name", "given_name"  # type: ignore[union-attr]
+    found = matches.order_by().values(pk, family, given)[: MAX_RESULTS + 1]
+    try:
+        inner, params = found.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:  # e.g. Person.objects.none(): nothing can match
+        return []
+    # The found columns are named (aliased) after the values() keys. Names quoted, values passed
+    # as parameters (the query's own, then the page's).
+    table, pk_column = name(meta.db_table), name(meta.pk.column)  # type: ignore[union-attr]
+    pk, family, given = name(pk), name(family), name(given)
+    sql = (
+        f"SELECT {table}.*, ranked.prefix_total FROM ("  # noqa: S608
+        f"SELECT found.{pk}, found.{family}, found.{given}, COUNT(*) OVER () AS prefix_total FROM ({inner}) found "
+        f"ORDER BY found.{family}, found.{given}, found.{pk} LIMIT %s OFFSET %s"
+        f") ranked INNER JOIN {table} ON {table}.{pk_column} = ranked.{pk} "
+        f"ORDER BY ranked.{family}, ranked.{given}, ranked.{pk}"
+    )
+    return list(Person.objects.using(matches.db).raw(sql, (*params, count, offset)))
 
 
 def _word_start(token: str, postgres: bool) -> Q:

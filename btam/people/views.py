@@ -10,6 +10,7 @@ the filters, never the query text.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -77,6 +78,13 @@ class PersonRow:
     name: str  # preferred names when given
     legal_name: str  # shown in brackets when different
     schools: list[str] = field(default_factory=list)
+    # Ready for the results table (a list renders 25 of them: no URL reversing, lazy translation
+    # or filter per row in the template).
+    url: str = ""  # the person's page
+    kind: str = ""  # translated
+    grade: str = "—"
+    school_list: str = "—"  # the schools, comma-separated
+    active: bool = True
 
     @property
     def identifier(self) -> str:
@@ -88,8 +96,17 @@ def legal_name(person: Person) -> str:
     return f"{person.given_name} {person.family_name}".strip()
 
 
+def _detail_url_maker() -> Callable[[int], str]:
+    """``pk -> reverse("people:detail", args=[pk])``, reversing once (reversing takes ~50 µs)."""
+    marker = "7364019285"
+    before, _sep, after = reverse("people:detail", args=[int(marker)]).rpartition(marker)
+    return lambda pk: f"{before}{pk}{after}"
+
+
 def person_rows(people: list[Person]) -> list[PersonRow]:
     """Rows for a results list, with each person's current schools (one query for them all)."""
+    if not people:
+        return []
     today = clock.now().date()
     current = (
         Enrollment.objects.filter(person_id__in=[p.pk for p in people], status=SourceStatus.ACTIVE)
@@ -100,10 +117,25 @@ def person_rows(people: list[Person]) -> list[PersonRow]:
     schools: dict[int, set[str]] = defaultdict(set)
     for person_id, school_name, org in current:
         schools[person_id].add(school_name or org)
-    return [
-        PersonRow(person=p, name=p.display_name, legal_name=legal_name(p), schools=sorted(schools[p.pk]))
-        for p in people
-    ]
+    kinds = {value: str(label) for value, label in Person.Kind.choices}  # get_kind_display, once per kind
+    url = _detail_url_maker()
+    rows = []
+    for p in people:
+        names = sorted(schools[p.pk])
+        rows.append(
+            PersonRow(
+                person=p,
+                name=p.display_name,
+                legal_name=legal_name(p),
+                schools=names,
+                url=url(p.pk),
+                kind=kinds.get(p.kind, p.kind),
+                grade=p.grade or "—",
+                school_list=", ".join(names) or "—",
+                active=p.status == SourceStatus.ACTIVE,
+            )
+        )
+    return rows
 
 
 def _record_list(
