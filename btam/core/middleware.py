@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import secrets
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 from btam.lib import request_context
@@ -15,9 +17,30 @@ _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: a reverse proxy that sets X-Forwarded-For must be configured to rewrite
-    # REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips), so a client cannot spoof its address.
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address, for audit events and throttles (None when it is not an address).
+
+    ``REMOTE_ADDR``, unless ``BTAM_TRUSTED_PROXY_COUNT`` is n > 0: then the n-th entry from the
+    right of ``X-Forwarded-For`` (each trusted proxy appends the address it received the request
+    from; whatever a client writes itself stays further left, so it cannot spoof its address).
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.BTAM_TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if forwarded:
+            candidate = forwarded[-proxies] if len(forwarded) >= proxies else forwarded[0]
+            if _parse_ip(candidate) is not None:
+                remote = candidate
+    address = _parse_ip(remote)
+    return str(address) if address is not None else None
+
+
+def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
 
 
 class RequestIdMiddleware:

@@ -38,6 +38,7 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest
 
+from btam.core.middleware import client_ip
 from btam.intake import receipt
 from btam.lib import clock
 
@@ -74,33 +75,16 @@ REPLIES_PER_ADDRESS = Limit("replies-address", "BTAM_REPORTS_PER_ADDRESS", 20, 1
 
 
 # The client's address --------------------------------------------------------------------------
-def _parse(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text.strip().strip("[]"))
-    except ValueError:
-        return None
-
-
 def client_address(request: HttpRequest) -> str:
-    """The address the request came from, as counted by the throttles.
-
-    ``REMOTE_ADDR``, unless ``BTAM_TRUSTED_PROXY_COUNT`` is n > 0: then the n-th entry from the
-    right of ``X-Forwarded-For`` (each trusted proxy appends the address it received the request
-    from; whatever a client writes itself stays further left). IPv6 addresses are reduced to their
-    /64 network. Never store the result: hash it (:func:`subject_for_address`).
+    """The address the request came from, as counted by the throttles: the client address of
+    :func:`btam.core.middleware.client_ip` (which honours ``BTAM_TRUSTED_PROXY_COUNT``), with IPv6
+    addresses reduced to their /64 network. Never store the result: hash it
+    (:func:`subject_for_address`).
     """
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = int(getattr(settings, "BTAM_TRUSTED_PROXY_COUNT", 0) or 0)
-    if proxies > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if forwarded:
-            candidate = forwarded[-proxies] if len(forwarded) >= proxies else forwarded[0]
-            if _parse(candidate) is not None:
-                remote = candidate
-    address = _parse(remote)
-    if address is None:
+    remote = client_ip(request)
+    if remote is None:
         return "unknown"
+    address = ipaddress.ip_address(remote)
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)

@@ -323,3 +323,22 @@ def test_each_public_form_is_throttled_on_its_own_counter(school: School) -> Non
     }
     assert len(names) == 5
     assert form_url(school)  # the school's form exists for these limits to apply to
+
+
+def test_the_audit_trail_takes_the_same_address_behind_trusted_proxies(db: None) -> None:
+    from django.http import HttpResponse
+
+    from btam.audit.models import AuditEvent, Verb
+    from btam.core.middleware import RequestIdMiddleware
+    from btam.lib import request_context
+
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="10.6.6.6, 203.0.113.5")
+    with override_settings(BTAM_TRUSTED_PROXY_COUNT=1):
+
+        def view(request: Any) -> Any:
+            event = AuditEvent.objects.record(actor=None, verb=Verb.VIEWED, target_type="test", target_id="1")
+            assert event.ip_address == "203.0.113.5"
+            return HttpResponse("ok")
+
+        assert RequestIdMiddleware(view)(request).status_code == 200
+    assert request_context.current().ip_address is None
