@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "btam.people",
     "btam.notifications",
     "btam.intake",
+    "btam.cases",
     "btam.core.admin_apps.BtamAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -327,7 +327,7 @@ class TriageDecision(models.Model):
         SCREEN_OUT = "screen_out", _("Screened out")
         REFER = "refer", _("Referred to another school")
         DUPLICATE = "duplicate", _("Marked duplicate")
-        OPEN_CASE = "open_case", _("Case to be opened")
+        OPEN_CASE = "open_case", _("Case opened")
         ABUSE = "abuse", _("Marked as abuse")
         NOT_ABUSE = "not_abuse", _("Abuse mark removed")
         REOPEN = "reopen", _("Reopened")

@@ -321,9 +321,10 @@ def _leads_to(start: int, target: int) -> bool:
     return False
 
 
-def do_open_case(*, actor: User, report: Report, note: str = "") -> Report:
-    """The team decides to open a case. The decision is recorded now; the case record itself comes
-    with the case-management module."""
+def do_open_case(*, actor: User, report: Report, note: str = "", case_number: str = "") -> Report:
+    """The report goes to a case. Called by the case actions (``btam.cases.actions.do_open_case``,
+    ``do_add_report``) inside their transaction, which create or lock the case and link the report;
+    ``case_number`` is kept on the decision."""
     note = clean_reason(note, required=False)
     with transaction.atomic():
         report = _lock(report, actor)
@@ -331,7 +332,8 @@ def do_open_case(*, actor: User, report: Report, note: str = "") -> Report:
         before, at = _snapshot(report), clock.now()
         _first_look(report, actor=actor, at=at)
         report.status = Status.CASE_OPENED
-        _decide(report, actor=actor, kind=Kind.OPEN_CASE, before=before, at=at, reason=note)
+        detail = {"case": case_number} if case_number else None
+        _decide(report, actor=actor, kind=Kind.OPEN_CASE, before=before, at=at, reason=note, detail=detail)
     return report
 
 

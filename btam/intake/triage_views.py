@@ -500,14 +500,24 @@ def mark_duplicate(request: HttpRequest, pk: int) -> HttpResponse:
 @policy(TRIAGE_POLICY)
 @never_cache
 def open_case(request: HttpRequest, pk: int) -> HttpResponse:
-    return _decision_view(
-        request,
-        pk,
-        name="open_case",
-        make_form=lambda request, report: NoteForm(request.POST, prefix="open_case"),
-        run=lambda user, report, data: triage_actions.do_open_case(actor=user, report=report, note=data["reason"]),
-        success=_("Decision recorded: open a case. Case records arrive with the case-management module."),
-    )
+    """Open a case from the report (``btam.cases.actions.do_open_case``): the new case holds the
+    report, its reporter thread and attachments, and the people it names; the team lands on it."""
+    from btam.cases.actions import CaseError
+    from btam.cases.actions import do_open_case as open_new_case
+
+    user = _user(request)
+    report = get_report_for_user(user, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = NoteForm(request.POST, prefix="open_case")
+    if not form.is_valid():
+        return _report_page(request, report, bound={"open_case": form}, failed="open_case", status=400)
+    try:
+        case = open_new_case(actor=user, school=report.school, reports=[report], note=form.cleaned_data["reason"])
+    except CaseError as exc:
+        return _report_page(request, report, bound={"open_case": form}, failed="open_case", error=str(exc), status=400)
+    messages.success(request, _("Case %(number)s opened from report %(ref)s.") % {"number": case.number, "ref": report.reference})
+    return redirect("cases:detail", pk=case.pk)
 
 
 @policy(TRIAGE_POLICY)

@@ -42,6 +42,11 @@ class Notification(models.Model):
         REPORTER_MESSAGE = "reporter_message", _("New message from a reporter")
         REFERRAL = "referral", _("Report referred to your school")
         SURGE = "surge", _("Many reports about one thing")
+        CASE_ASSIGNED = "case_assigned", _("Case assigned to you")
+        CLOSURE_REQUESTED = "closure_requested", _("Case closure waiting for approval")
+        BREAK_GLASS = "break_glass", _("Break-glass access to a case")
+        TASK_ASSIGNED = "task_assigned", _("Task assigned to you")
+        CASE_TRANSFERRED = "case_transferred", _("Case transferred to your school")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     district = models.ForeignKey("orgs.District", on_delete=models.CASCADE, related_name="+")

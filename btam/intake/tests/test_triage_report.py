@@ -216,10 +216,11 @@ def test_decisions_through_the_page(world: Any, team: Client, member: Any, hooks
     assert Report.objects.get(pk=report.pk).urgency == Urgency.EMERGENCY and hooks.escalated == [report.pk]
     assert team.post(url("mark_abuse", report), {"abuse-reason": "Spam."}).status_code == 302
     assert team.post(url("unmark_abuse", report), {"unabuse-reason": "Real."}).status_code == 302
-    response = team.post(url("open_case", report), {"open_case-reason": ""}, follow=True)
-    assert "Decision recorded: open a case. Case records arrive with the case-management module." in (
-        response.content.decode()
-    )
+    response = team.post(url("open_case", report), {"open_case-reason": ""})
+    from btam.cases.models import CaseReport
+
+    case = CaseReport.objects.get(report=report).case
+    assert response.status_code == 302 and response["Location"] == reverse("cases:detail", args=[case.pk])
     assert Report.objects.get(pk=report.pk).status == Status.CASE_OPENED
     kinds = list(TriageDecision.objects.filter(report=report).order_by("pk").values_list("kind", flat=True))
     assert kinds == ["duplicate", "reopen", "urgency", "abuse", "not_abuse", "open_case"]
@@ -270,10 +271,10 @@ def test_a_decision_racing_a_referral_away_changes_nothing_and_shows_nothing_of_
     assert hooks.acknowledged == [(report.pk, leader.pk)]
 
 
-def test_the_open_case_form_says_case_records_come_later(world: Any, team: Client) -> None:
+def test_the_open_case_form_says_what_goes_with_the_report(world: Any, team: Client) -> None:
     report = submit(world.school)
     body = team.get(url("report", report)).content.decode()
-    assert "Case records arrive with the case-management module" in body
+    assert "its reporter thread, its attachments and the people it names go with it" in body
 
 
 # The reporter thread ------------------------------------------------------------------------------------------------
