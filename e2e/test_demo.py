@@ -31,7 +31,7 @@ def test_the_demo_team_leader_signs_in_and_sees_the_district(
     expect(page.get_by_role("heading", level=2, name="Cedar Ridge Unified School District")).to_be_visible()
     for _slug, name, _level in SCHOOLS:
         expect(page.get_by_role("heading", level=4, name=name)).to_be_visible()
-    expect(page.get_by_role("region", name="Cases")).to_contain_text("No cases yet.")
+    expect(page.get_by_role("region", name="Cases")).to_contain_text("open cases you manage")
     axe_check(page)
 
 

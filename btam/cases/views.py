@@ -121,9 +121,9 @@ def _overview(
 @policy(CASE_POLICY)
 @never_cache
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = access.get_case_for_user(user_of(request), pk)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    case = access.get_case_for_user(user_of(request), pk)
     return _overview(request, case)
 
 

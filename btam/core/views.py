@@ -25,10 +25,17 @@ def home(request: HttpRequest) -> HttpResponse:
     schools = School.objects.visible_to(user).select_related("district")  # type: ignore[arg-type]
     districts = District.objects.visible_to(user)  # type: ignore[arg-type]
     memberships = user.active_memberships  # type: ignore[union-attr]
+    from btam.cases.workspace import summary
+
     return render(
         request,
         "core/home.html",
-        {"schools": schools, "districts": districts, "memberships": memberships},
+        {
+            "schools": schools,
+            "districts": districts,
+            "memberships": memberships,
+            "cases": summary(user),  # type: ignore[arg-type]
+        },
     )
 
 

@@ -49,7 +49,7 @@ def test_the_workspace_lists_only_the_users_district_schools(world: Any) -> None
     page = client.get("/").content.decode()
     assert world.school.name in page and world.other_school.name in page
     assert elsewhere.name not in page and world.other_district.name not in page
-    assert "No cases yet" in page
+    assert "0 open cases you manage" in page
 
 
 def _admin(user: Any) -> Client:

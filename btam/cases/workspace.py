@@ -1,0 +1,46 @@
+"""What the workspace (home page) shows of cases: counts and case numbers only, no content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from btam.accounts.models import Role
+from btam.cases.access import CASE_PAGE_ROLES
+from btam.cases.models import Case, Status, Task
+from btam.lib import clock
+
+if TYPE_CHECKING:
+    from btam.accounts.models import User
+
+RECENT = 5
+
+
+@dataclass
+class CaseSummary:
+    works_cases: bool = False
+    my_open: int = 0
+    my_overdue_tasks: int = 0
+    closures_waiting: int = 0
+    recent: list[Case] = field(default_factory=list)
+
+
+def summary(user: User) -> CaseSummary:
+    if not user.is_authenticated or not user.has_role(*CASE_PAGE_ROLES):
+        return CaseSummary()
+    visible = Case.objects.visible_to(user)
+    mine = visible.filter(manager_id=user.pk).exclude(status=Status.CLOSED).filter(merged_into__isnull=True)
+    today = clock.now().date()
+    result = CaseSummary(
+        works_cases=True,
+        my_open=mine.count(),
+        my_overdue_tasks=Task.objects.filter(
+            assignee_id=user.pk, status__in=Task.OPEN_STATUSES, due_on__lt=today, case__in=visible
+        ).count(),
+        recent=list(mine.only("pk", "year", "seq", "status", "updated_at").order_by("-updated_at")[:RECENT]),
+    )
+    if user.has_role(Role.TEAM_LEADER):
+        result.closures_waiting = (
+            visible.filter(closure_requested_at__isnull=False).exclude(status=Status.CLOSED).count()
+        )
+    return result
