@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from btam.accounts.models import Role
 from btam.cases.access import CASE_PAGE_ROLES
 from btam.cases.models import Case, Status, Task
@@ -30,7 +32,7 @@ def summary(user: User) -> CaseSummary:
         return CaseSummary()
     visible = Case.objects.visible_to(user)
     mine = visible.filter(manager_id=user.pk).exclude(status=Status.CLOSED).filter(merged_into__isnull=True)
-    today = clock.now().date()
+    today = timezone.localdate(clock.now())
     result = CaseSummary(
         works_cases=True,
         my_open=mine.count(),
