@@ -282,6 +282,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Largest roster bundle (zip) a database manager may upload; larger ones are refused unread.
 BTAM_MAX_IMPORT_BYTES = env_int("BTAM_MAX_IMPORT_BYTES", 500 * 1024 * 1024, minimum=1024)
+# Largest document a team member may upload to a case (megabytes); larger ones are refused unread.
+BTAM_CASE_DOCUMENT_MAX_MB = env_int("BTAM_CASE_DOCUMENT_MAX_MB", 25, minimum=1, maximum=1024)
 
 # Internationalization -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

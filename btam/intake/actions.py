@@ -283,12 +283,8 @@ def do_post_reporter_message(
     return message
 
 
-def do_post_team_message(*, actor: User, report: Report, body: str) -> ReporterMessage:
-    """A team member writes to the reporter (the caller has checked the user may work the report).
-
-    The reporter reads it with the receipt code; if they asked to be told, an email says only that
-    there is a new message.
-    """
+def clean_team_message(*, report: Report, body: str) -> str:
+    """The team's message to the reporter, checked (raises IntakeError)."""
     body = body.strip()
     if not body:
         raise IntakeError(_("Write a message."))
@@ -296,28 +292,47 @@ def do_post_team_message(*, actor: User, report: Report, body: str) -> ReporterM
         raise IntakeError(_("The message is too long: at most %(max)d characters.") % {"max": MAX_MESSAGE_CHARS})
     if report.receipt_hash is None:
         raise IntakeError(_("This report has no reporter thread (it was not made with a receipt code)."))
+    return body
+
+
+def write_team_message(*, actor: User, report: Report, body: str) -> ReporterMessage:
+    """Store the team's message (checked by :func:`clean_team_message`) and queue the reporter's
+    email notice if they asked for one. The caller runs this in its transaction, holding the
+    report's row lock, once it has checked that the actor may write here, and writes the audit
+    event (the triage page's and the case page's differ)."""
+    message = ReporterMessage.objects.create(
+        report=report,
+        direction=ReporterMessage.Direction.FROM_TEAM,
+        body=body,
+        author=actor,
+        created_at=clock.now(),
+    )
+    if report.notify_email:
+        outbox.enqueue(
+            kind="intake.reporter_notice",
+            payload={"report": report.pk, "message": message.pk},
+            dedupe_key=f"intake.reporter_notice:{message.pk}",
+            district_id=report.district_id,
+        )
+    return message
+
+
+def do_post_team_message(*, actor: User, report: Report, body: str) -> ReporterMessage:
+    """A team member writes to the reporter (the caller has checked the user may work the report).
+
+    The reporter reads it with the receipt code; if they asked to be told, an email says only that
+    there is a new message.
+    """
+    body = clean_team_message(report=report, body=body)
     with transaction.atomic():
         # Re-checked under the row lock: a referral to another school committed meanwhile takes the
         # report out of this user's hands.
         if Report.objects.visible_to(actor).select_for_update().filter(pk=report.pk).first() is None:
             raise IntakeError(_("This report is no longer with your team (it may have been referred)."))
-        message = ReporterMessage.objects.create(
-            report=report,
-            direction=ReporterMessage.Direction.FROM_TEAM,
-            body=body,
-            author=actor,
-            created_at=clock.now(),
-        )
+        message = write_team_message(actor=actor, report=report, body=body)
         AuditEvent.objects.record(
             actor=actor, verb=Verb.CREATED, target=message, district_id=report.district_id, detail={"report": report.pk}
         )
-        if report.notify_email:
-            outbox.enqueue(
-                kind="intake.reporter_notice",
-                payload={"report": report.pk, "message": message.pk},
-                dedupe_key=f"intake.reporter_notice:{message.pk}",
-                district_id=report.district_id,
-            )
     return message
 
 
