@@ -215,6 +215,7 @@ def do_open_case(
     if manager is not None and manager.pk != actor.pk and not _may_manage(manager, school):
         raise CaseError(_("The case manager must be on the team of this school or of the district."))
     at = clock.now()
+    manager = manager or actor
     with transaction.atomic():
         for report in reports:
             if report.district_id != school.district_id:
@@ -228,15 +229,15 @@ def do_open_case(
             seq=_next_number(school.district_id, at.year),
             title=title or default_title(school, at),
             summary=summary,
-            manager=manager or actor,
+            manager=manager,
             restricted=restricted,
             opened_by=actor,
             opened_at=at,
             updated_at=at,
         )
         CaseSchool.objects.create(case=case, school=school, access=CaseSchool.Access.FULL, added_at=at, added_by=actor)
-        CaseMember.objects.create(case=case, user=case.manager, added_at=at, added_by=actor)
-        if case.manager_id != actor.pk:
+        CaseMember.objects.create(case=case, user=manager, added_at=at, added_by=actor)
+        if manager.pk != actor.pk:
             CaseMember.objects.create(case=case, user=actor, added_at=at, added_by=actor)
         StatusChange.objects.create(case=case, from_status="", to_status=Status.SCREENING, actor=actor, created_at=at)
         for report in reports:
@@ -253,9 +254,9 @@ def do_open_case(
             detail={"reports": [r.pk for r in reports]},
         )
         search.index_case(case)
-        if case.manager_id != actor.pk:
+        if manager.pk != actor.pk:
             _notify(
-                recipients=[case.manager],
+                recipients=[manager],
                 case=case,
                 kind="case_assigned",
                 title=_("Case %(number)s was assigned to you") % {"number": case.number},

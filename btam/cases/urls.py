@@ -9,6 +9,7 @@ from django.urls import path
 from btam.cases import (
     access_views,
     document_views,
+    link_views,
     list_views,
     note_views,
     participant_views,
@@ -36,5 +37,6 @@ urlpatterns = [
     *document_views.urlpatterns,
     *timeline_views.urlpatterns,
     *participant_views.urlpatterns,
+    *link_views.urlpatterns,
     *access_views.urlpatterns,
 ]

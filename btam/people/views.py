@@ -259,7 +259,10 @@ def _name_keys(people: list[Person]) -> set[str]:
 
 def reports_and_cases(user: User, person: Person) -> list[RelatedRecord]:
     """Reports about the person (or a record merged into it) that the user's team may see: linked
-    to the record by a staff referral, or naming someone with one of the person's names."""
+    to the record by a staff referral, or naming someone with one of the person's names; and the
+    cases the user may see where the person (or a merged record) is on the case, with their role
+    (the case's number, stage and school only: its content is read, and audited, on the case)."""
+    from btam.cases.models import Case, CaseParticipant
     from btam.intake.models import InvolvedPerson, Report
 
     records = [person, *Person.objects.filter(merged_into=person)]
@@ -286,7 +289,32 @@ def reports_and_cases(user: User, person: Person) -> list[RelatedRecord]:
             url=reverse("intake:report", args=[report.pk]),
             note=_("Linked to this record") if linked else _("Names someone with this name"),
         )
-    return sorted(seen.values(), key=lambda r: r.date, reverse=True)
+    records_found = list(seen.values())
+    # One query: the person's places on cases the user may see (the scope is a subquery).
+    on_cases = (
+        CaseParticipant.objects.filter(person_id__in=ids, removed_at__isnull=True)
+        .filter(case__in=Case.objects.visible_to(user))
+        .select_related("case__school")
+        .order_by("-case__opened_at", "case_id", "role", "pk")
+    )
+    cases: dict[int, tuple[Case, list[str]]] = {}
+    for place in on_cases[:200]:
+        case, roles_ = cases.setdefault(place.case_id, (place.case, []))
+        role = place.get_role_display()
+        if role not in roles_:
+            roles_.append(role)
+    for case, roles_ in cases.values():
+        records_found.append(
+            RelatedRecord(
+                kind=_("Case"),
+                title=f"{case.number} ({', '.join(roles_)})",
+                school=case.school.name,
+                date=case.opened_at,
+                status=case.get_status_display(),
+                url=reverse("cases:detail", args=[case.pk]),
+            )
+        )
+    return sorted(records_found, key=lambda r: r.date, reverse=True)
 
 
 @policy(SEARCH_POLICY)

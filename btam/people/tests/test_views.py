@@ -306,8 +306,9 @@ def test_the_person_page_runs_a_fixed_number_of_queries(
         guardian_link(person(world.district, "G", f"Guardian{i}", kind=Person.Kind.GUARDIAN), jose)
     for _ in range(5):
         submit(world.school, names=("Pepe Núñez",))
-    # 15 for the page itself, one for the inbox badge, three for the reports about the person.
-    with django_assert_max_num_queries(19):
+    # 15 for the page itself, one for the inbox badge, three for the reports about the person, one
+    # for the cases they are on.
+    with django_assert_max_num_queries(20):
         response = leader.get(_page(jose.pk))
     assert response.status_code == 200
     assert response.content.decode().count("/intake/") >= 5
@@ -327,6 +328,22 @@ def test_the_person_page_lists_reports_naming_them_or_linked_to_them(
     assert f"/intake/{unrelated.pk}/" not in page
     assert "Linked to this record" in page
     assert "Names someone with this name" in page
+
+
+def test_the_person_page_lists_the_cases_the_user_may_see_with_the_persons_role(world: World, jose: Person) -> None:
+    from btam.cases.actions import do_open_case
+    from btam.cases.participant_actions import do_add_participant
+
+    member = world.users[Role.TEAM_MEMBER]
+    north = do_open_case(actor=member, school=world.school, title="North concern")
+    south = do_open_case(actor=member, school=world.other_school, title="South concern")
+    for case in (north, south):
+        do_add_participant(actor=member, case=case, role="subject", person=jose)
+    scoped = _client(make_member(Role.TEAM_MEMBER, world.district, schools=[world.school]))
+    page = scoped.get(_page(jose.pk)).content.decode()
+    assert f"/cases/{north.pk}/" in page and f"{north.number} (Subject)" in page
+    assert f"/cases/{south.pk}/" not in page
+    assert "North concern" not in page  # the number, role, stage and school only
 
 
 def test_reports_of_schools_outside_the_users_team_are_not_listed(world: World, jose: Person) -> None:
