@@ -42,6 +42,7 @@ class Verb(models.TextChoices):
     ACCESS_DENIED = "access_denied", _("Access denied")
     KEYS_ROTATED = "keys_rotated", _("Encryption keys rotated")
     DEMO_LOADED = "demo_loaded", _("Demo data loaded")
+    BREAK_GLASS = "break_glass", _("Break-glass access to a case")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -85,7 +86,10 @@ class AuditEventManager(models.Manager["AuditEvent"]):
             if district_id is None:
                 district_id = getattr(target, "district_id", None)
         actor_obj = actor if actor is not None and actor.is_authenticated else None
+        from btam.lib import clock
+
         return self.create(
+            created_at=clock.now(),
             actor=actor_obj,
             actor_name=(actor_obj.get_full_name() or actor_obj.email) if actor_obj else (actor_label or "system"),
             actor_email=actor_obj.email if actor_obj else "",

@@ -5,7 +5,8 @@
   (the same roles held for the whole district). A school whose access is *read* (the old school
   after a transfer) sees the case but cannot change it.
 * A **restricted** case is visible only to its named members (:class:`CaseMember`) and its case
-  manager, whatever their school.
+  manager, whatever their school (they still need a team role in the case's district); changing
+  it takes the team's write access as well.
 * **Break-glass**: a district role (a district-wide team role, the database manager, a backup
   administrator) may open a case it cannot otherwise see by giving a reason: the grant is audited,
   notifies the case's leaders and expires (:data:`BREAK_GLASS_HOURS`). It gives working access.
@@ -74,9 +75,7 @@ def scope_cases(qs: CaseQuerySet, user: User, *, write: bool = False) -> CaseQue
         return qs.none()
     districts = district_team_ids(user)
     schools = named_school_ids(user)
-    glass = Exists(
-        BreakGlassGrant.objects.filter(case_id=OuterRef("pk"), user_id=user.pk, expires_at__gt=clock.now())
-    )
+    glass = Exists(BreakGlassGrant.objects.filter(case_id=OuterRef("pk"), user_id=user.pk, expires_at__gt=clock.now()))
     glass_possible = bool(break_glass_district_ids(user))
     if not districts and not schools and not glass_possible:
         return qs.none()
@@ -86,11 +85,18 @@ def scope_cases(qs: CaseQuerySet, user: User, *, write: bool = False) -> CaseQue
         links = CaseSchool.objects.filter(case_id=OuterRef("pk"), school_id__in=schools, removed_at__isnull=True)
         if write:
             links = links.filter(access=CaseSchool.Access.FULL)
-        team |= Exists(links)
-    named = Exists(CaseMember.objects.filter(case_id=OuterRef("pk"), user_id=user.pk)) | Q(manager_id=user.pk)
+        team |= Q(Exists(links))
+    named = Q(Exists(CaseMember.objects.filter(case_id=OuterRef("pk"), user_id=user.pk))) | Q(manager_id=user.pk)
     condition = team & (Q(restricted=False) | named)
+    if not write:
+        # A named member of a restricted case sees it whatever their school (a team role in the
+        # case's district is still needed); changing it takes the team's write access as well.
+        member_districts = {m.district_id for m in user.active_memberships if m.role in TEAM_ROLES}
+        if member_districts:
+            condition |= Q(restricted=True, district_id__in=member_districts) & named
     if glass_possible:
-        condition |= glass
+        # A grant counts only while the user still holds a break-glass role in the case's district.
+        condition |= glass & Q(district_id__in=break_glass_district_ids(user))
     return qs.filter(condition)
 
 
@@ -133,16 +139,16 @@ def leaders_of(case: Case) -> list[User]:
     else the district-wide ones."""
     from btam.accounts.models import User
 
-    leaders = (
-        User.objects.filter(
-            is_active=True,
-            memberships__is_active=True,
-            memberships__role=Role.TEAM_LEADER,
-            memberships__district_id=case.district_id,
-        )
-        .filter(Q(memberships__schools=case.school_id) | Q(memberships__schools__isnull=True))
-        .distinct()
-    )
+    # One filter() call: every condition applies to the same membership (a second call would
+    # join the memberships again, and a leader of another school holding any district-wide
+    # access level would match).
+    leaders = User.objects.filter(
+        Q(memberships__schools=case.school_id) | Q(memberships__schools__isnull=True),
+        is_active=True,
+        memberships__is_active=True,
+        memberships__role=Role.TEAM_LEADER,
+        memberships__district_id=case.district_id,
+    ).distinct()
     return list(leaders)
 
 
@@ -158,11 +164,12 @@ def assignable_users(case: Case) -> list[User]:
         )
     )
     users = User.objects.filter(
+        Q(memberships__schools__in=school_ids) | Q(memberships__schools__isnull=True),
         is_active=True,
         memberships__is_active=True,
         memberships__role__in=TEAM_ROLES,
         memberships__district_id=case.district_id,
-    ).filter(Q(memberships__schools__in=school_ids) | Q(memberships__schools__isnull=True))
+    )
     if case.restricted:
         users = users.filter(Q(case_memberships__case=case) | Q(pk=case.manager_id))
     return list(users.distinct().order_by("full_name", "email"))

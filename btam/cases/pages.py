@@ -7,6 +7,7 @@ the audit trail) and adds the header's context. An htmx request gets the named p
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +19,7 @@ from btam.audit.models import AuditEvent, Verb
 from btam.cases import access
 from btam.cases.models import Case
 from btam.core.access import roles
+from btam.lib import clock
 
 CASE_POLICY = roles(*access.CASE_PAGE_ROLES, label="cases")
 
@@ -47,6 +49,19 @@ def record_view(request: HttpRequest, case: Case, *, tab: str) -> None:
     )
 
 
+def break_glass_until(user: User, case: Case) -> dt.datetime | None:
+    """When the user's break-glass access to the case ends, if they see it under one. No query
+    for the team seeing an unrestricted case of its district (no grant is needed there)."""
+    from btam.cases.models import BreakGlassGrant
+
+    if case.district_id not in access.break_glass_district_ids(user):
+        return None
+    if case.district_id in access.district_team_ids(user) and not case.restricted:
+        return None
+    expiries = BreakGlassGrant.objects.filter(case_id=case.pk, user_id=user.pk, expires_at__gt=clock.now())
+    return expiries.order_by("-expires_at").values_list("expires_at", flat=True).first()
+
+
 def render_case(
     request: HttpRequest,
     case: Case,
@@ -71,6 +86,7 @@ def render_case(
         "tabs": TABS,
         "can_write": can_write,
         "editable": can_write and not case.is_closed and not case.is_merged,
+        "break_glass_until": break_glass_until(user, case),
         **context,
     }
     if partial and getattr(request, "htmx", False):
