@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Count, Window
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -75,22 +76,17 @@ def _overview(
 
     user = user_of(request)
     can_write = access.can_write(user, case)
+    # The first reports and, on each row, how many the case has (one statement whatever the count).
     report_links = list(
-        CaseReport.objects.filter(case=case).select_related("report__school").order_by("linked_at", "pk")[:REPORTS_SHOWN]
+        CaseReport.objects.filter(case=case)
+        .select_related("report__school")
+        .annotate(total=Window(Count("pk")))
+        .order_by("linked_at", "pk")[:REPORTS_SHOWN]
     )
-    report_count = len(report_links)
-    if report_count == REPORTS_SHOWN:
-        report_count = CaseReport.objects.filter(case=case).count()
+    report_count = report_links[0].total if report_links else 0
     schools = list(CaseSchool.objects.filter(case=case).select_related("school").order_by("added_at", "pk"))
     bound = bound or {}
-    managers = access.assignable_users(case) if can_write else []
     forms_ = {
-        "edit": bound.get("edit")
-        or EditCaseForm(
-            initial={"title": case.title, "summary": case.summary, "manager": case.manager_id},
-            managers=managers,
-            prefix="edit",
-        ),
         "screening": bound.get("screening")
         or ScreeningForm(
             initial={"decision": case.screening_decision, "rationale": case.screening_rationale}, prefix="screening"
@@ -159,17 +155,40 @@ def _act(
 @policy(CASE_POLICY)
 @never_cache
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The title, summary and case manager, on a page of their own (the manager list is the team's:
+    the overview does not pay for it on every view)."""
     user = user_of(request)
-    return _act(
-        request,
-        pk,
-        name="edit",
-        make_form=lambda r, case: EditCaseForm(r.POST, managers=access.assignable_users(case), prefix="edit"),
-        run=lambda case, d: actions.do_update_case(
-            actor=user, case=case, title=d["title"], summary=d["summary"], manager=d["manager"]
-        ),
-        success=_("Case updated."),
-    )
+    case = access.get_case_for_user(user, pk, write=True)
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    if request.method == "GET" and (case.is_closed or case.is_merged):
+        messages.error(request, _("This case is closed. Reopen it to change it."))
+        return redirect("cases:detail", pk=case.pk)
+    managers = access.assignable_users(case)
+    if request.method == "GET":
+        form = EditCaseForm(
+            initial={"title": case.title, "summary": case.summary, "manager": case.manager_id},
+            managers=managers,
+            prefix="edit",
+        )
+        return render_case(request, case, "cases/edit.html", {"form": form}, tab="overview")
+    form = EditCaseForm(request.POST, managers=managers, prefix="edit")
+    if form.is_valid():
+        try:
+            actions.do_update_case(
+                actor=user,
+                case=case,
+                title=form.cleaned_data["title"],
+                summary=form.cleaned_data["summary"],
+                manager=form.cleaned_data["manager"],
+            )
+        except CaseError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Case updated."))
+            return redirect("cases:detail", pk=case.pk)
+    case.refresh_from_db()
+    return render_case(request, case, "cases/edit.html", {"form": form}, tab="overview", status=400)
 
 
 @policy(CASE_POLICY)

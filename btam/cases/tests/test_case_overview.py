@@ -113,6 +113,18 @@ def test_a_get_on_an_action_is_405(team: Client, case: Case) -> None:
     assert team.get(url("move", case)).status_code == 405
 
 
+def test_editing_on_its_own_page(world: Any, team: Client, case: Case) -> None:
+    page = team.get(url("edit", case))
+    assert page.status_code == 200 and 'name="edit-manager"' in page.content.decode()
+    rapid = world.users[Role.RAPID_RESPONSE]
+    response = team.post(url("edit", case), {"edit-title": "New title", "edit-summary": "S", "edit-manager": rapid.pk})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.title == "New title" and case.manager == rapid
+    response = team.post(url("edit", case), {"edit-title": "T", "edit-manager": world.outsider.pk})
+    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
+
+
 def test_closing_and_reopening_through_the_page(world: Any, team: Client, case: Case) -> None:
     response = team.post(url("request_closure", case), {"closure-reason": "no_threat", "closure-note": "Unfounded."})
     assert response.status_code == 302
