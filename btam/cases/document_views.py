@@ -237,14 +237,15 @@ def _upload_document(request: HttpRequest, case: Case) -> HttpResponse:
         error = _("The document was not stored: check the form.")
         return _page(request, case, upload_form=form, error=error, status=400)
     try:
-        document = document_actions.do_upload_document(
+        document_actions.do_upload_document(
             actor=user_of(request), case=case, title=form.cleaned_data["title"], upload=form.cleaned_data["file"]
         )
     except CaseError as exc:
         return _page(
             request, case, upload_form=form, error=_failure(form, exc, _("The document was not stored.")), status=400
         )
-    messages.success(request, _("Document stored: %(title)s.") % {"title": document.title})
+    # No title in the flash message: messages travel in a cookie (or the session), unencrypted.
+    messages.success(request, _("Document stored."))
     return redirect("cases:documents", pk=case.pk)
 
 
@@ -282,9 +283,7 @@ def _upload_version(request: HttpRequest, case: Case, document: Document) -> Htt
     except CaseError as exc:
         error = _failure(form, exc, _("The new version was not stored."))
         return _page(request, case, version_form=(document.pk, form), error=error, status=400)
-    messages.success(
-        request, _("Version %(number)d of %(title)s stored.") % {"number": version.number, "title": document.title}
-    )
+    messages.success(request, _("Version %(number)d of the document stored.") % {"number": version.number})
     return redirect("cases:documents", pk=case.pk)
 
 

@@ -374,13 +374,26 @@ def do_undo_merge(*, actor: User, merge: CaseMerge, reason: str = "") -> CaseMer
         for key, model in _MOVED_MODELS.items():
             ids = [int(pk) for pk in moved.get(key, [])]
             still = sorted(model.objects.filter(pk__in=ids, case_id=target.pk).values_list("pk", flat=True))
+            if model is Note and still:
+                # Corrections written on the target since, to the notes going back, go with them.
+                still += sorted(
+                    Note.objects.filter(case_id=target.pk, corrects_id__in=still)
+                    .exclude(pk__in=still)
+                    .values_list("pk", flat=True)
+                )
             model.objects.filter(pk__in=still).update(case_id=source.pk)
             back[key] = still
         back["links"] = _restore_links(moved.get("links", []), source, target)
-        back["schools"] = [int(pk) for pk in moved.get("schools", [])]
-        CaseSchool.objects.filter(pk__in=back["schools"], case=target).delete()
-        back["members"] = [int(pk) for pk in moved.get("members", [])]
-        CaseMember.objects.filter(pk__in=back["members"], case=target).delete()
+        # The school leading the target now keeps its row (a transfer since may have reused it).
+        granted = CaseSchool.objects.filter(pk__in=[int(pk) for pk in moved.get("schools", [])], case=target)
+        granted = granted.exclude(school_id=target.school_id)
+        back["schools"] = sorted(granted.values_list("pk", flat=True))
+        CaseSchool.objects.filter(pk__in=back["schools"]).delete()
+        # The target's case manager stays a named member (appointed from those rows since, say).
+        named = CaseMember.objects.filter(pk__in=[int(pk) for pk in moved.get("members", [])], case=target)
+        named = named.exclude(user_id=target.manager_id) if target.manager_id else named
+        back["members"] = sorted(named.values_list("pk", flat=True))
+        CaseMember.objects.filter(pk__in=back["members"]).delete()
 
         state = merge.source_before or {}
         restored = state.get("status") or source.closed_from or Status.SCREENING

@@ -282,8 +282,11 @@ class Entry:
     link_label: str = ""
 
 
-def page_of(case: Case, *, kinds: list[str], page_number: Any) -> tuple[Page[Any], list[Entry]]:
-    """One page of the case's timeline (newest first), for the kinds asked (all when none)."""
+def page_of(
+    case: Case, *, kinds: list[str], page_number: Any, viewer: User | None = None
+) -> tuple[Page[Any], list[Entry]]:
+    """One page of the case's timeline (newest first), for the kinds asked (all when none). With
+    ``viewer``, a related case they may not see is not named (as on the overview)."""
     paginator = Paginator(_union(case, kinds), PAGE_SIZE)
     page = paginator.get_page(page_number)
     rows: list[tuple[str, dt.datetime, int, int | None]] = list(page.object_list)
@@ -301,6 +304,10 @@ def page_of(case: Case, *, kinds: list[str], page_number: Any) -> tuple[Page[Any
         if model in _ONLY:
             qs = qs.only(*_ONLY[model])
         objects[model] = {obj.pk: obj for obj in qs}
+    hidden: set[int] = set()
+    if viewer is not None and objects.get(CaseLink):
+        others = {_other(case, link.from_case, link.to_case).pk for link in objects[CaseLink].values()}
+        hidden = others - set(Case.objects.visible_to(viewer).filter(pk__in=others).values_list("pk", flat=True))
     actor_ids = {actor for *_rest, actor in rows if actor is not None}
     users = (
         {u.pk: u for u in User.objects.filter(pk__in=actor_ids).only("id", "full_name", "email")} if actor_ids else {}
@@ -312,7 +319,10 @@ def page_of(case: Case, *, kinds: list[str], page_number: Any) -> tuple[Page[Any
             continue
         user = users.get(actor) if actor is not None else None
         entry = Entry(at=at, kind=SOURCES[sub][0], sub=sub, who=str(user) if user else "", what="")
-        _DESCRIBE[sub](entry, obj, case)
+        if sub == "link" and _other(case, obj.from_case, obj.to_case).pk in hidden:
+            entry.what = _("Linked to a case you cannot see")
+        else:
+            _DESCRIBE[sub](entry, obj, case)
         entries.append(entry)
     return page, entries
 

@@ -42,7 +42,7 @@ def timeline_tab(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     kinds = timeline.chosen_kinds(request.GET.getlist("kind"))
-    page, entries = timeline.page_of(case, kinds=kinds, page_number=request.GET.get("page"))
+    page, entries = timeline.page_of(case, kinds=kinds, page_number=request.GET.get("page"), viewer=user_of(request))
     context = {
         "kinds": [(code, label, code in kinds) for code, label in timeline.KINDS.items()],
         "filtered": bool(kinds),

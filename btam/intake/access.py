@@ -30,11 +30,22 @@ def triage_school_ids(user: User) -> set[int]:
 
 
 def scope_reports(qs: ReportQuerySet, user: User) -> ReportQuerySet:
-    """Reports of the schools whose team the user is on."""
+    """Reports of the schools whose team the user is on. A report on a case follows the case's
+    need to know as well: a restricted case's report is not shown to the team members it is
+    restricted from, nor a transferred case's report to the old school once its access is removed.
+    (Subqueries, not joins: triage locks the rows of this queryset FOR UPDATE.)"""
+    from django.db.models import Exists, OuterRef
+
+    from btam.cases.models import Case, CaseReport
+
     schools = triage_school_ids(user)
     if not schools:
         return qs.none()
-    return qs.filter(school_id__in=schools)
+    on_case = CaseReport.objects.filter(report_id=OuterRef("pk"))
+    # Correlated on the report (its one case link, then that case's visibility), so a page of the
+    # queue never works out every case the user may see.
+    on_visible_case = Case.objects.visible_to(user).filter(report_links__report_id=OuterRef("pk"))
+    return qs.filter(school_id__in=schools).filter(~Exists(on_case) | Exists(on_visible_case))
 
 
 def scope_own_referrals(qs: ReportQuerySet, user: User) -> ReportQuerySet:

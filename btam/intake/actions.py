@@ -317,6 +317,23 @@ def write_team_message(*, actor: User, report: Report, body: str) -> ReporterMes
     return message
 
 
+def _check_case_thread(*, actor: User, report: Report) -> None:
+    """Once a report is on a case, the case decides who writes in its thread (as on the case's
+    Reporter tab): the team working the case, while the case is open. A school that kept read
+    access after a transfer reads the thread but does not write in it."""
+    from btam.cases.models import Case, Status
+
+    case = Case.objects.filter(report_links__report_id=report.pk).only("pk", "status", "merged_into").first()
+    if case is None:
+        return
+    if case.status == Status.CLOSED or case.merged_into_id is not None:
+        raise IntakeError(_("This report's case is closed: reopen the case to write to the reporter."))
+    if not Case.objects.writable_by(actor).filter(pk=case.pk).exists():
+        raise IntakeError(
+            _("This report is on a case your team can read but not change: its team writes to the reporter.")
+        )
+
+
 def do_post_team_message(*, actor: User, report: Report, body: str) -> ReporterMessage:
     """A team member writes to the reporter (the caller has checked the user may work the report).
 
@@ -329,6 +346,7 @@ def do_post_team_message(*, actor: User, report: Report, body: str) -> ReporterM
         # report out of this user's hands.
         if Report.objects.visible_to(actor).select_for_update().filter(pk=report.pk).first() is None:
             raise IntakeError(_("This report is no longer with your team (it may have been referred)."))
+        _check_case_thread(actor=actor, report=report)
         message = write_team_message(actor=actor, report=report, body=body)
         AuditEvent.objects.record(
             actor=actor, verb=Verb.CREATED, target=message, district_id=report.district_id, detail={"report": report.pk}

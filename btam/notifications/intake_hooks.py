@@ -62,13 +62,24 @@ def report_received(report: Report) -> None:
 
 @in_site_language
 def reporter_replied(report: Report, message_id: int) -> None:
-    """The reporter replied in the thread (message ``message_id``)."""
+    """The reporter replied in the thread (message ``message_id``). A report on a case is the
+    case's team's business: those who work the case now are told (after a transfer, the new
+    school's team; on a restricted case, its named members), with a link to its Reporter tab."""
+    from btam.cases.access import assignable_users
+    from btam.cases.models import CaseReport
+
+    on_case = CaseReport.objects.filter(report_id=report.pk).select_related("case").first()
+    if on_case is not None:
+        told = assignable_users(on_case.case)
+        link = reverse("cases:reporter", args=[on_case.case_id]) + f"#report-{report.pk}"
+    else:
+        told, link = recipients.covering_school(report.school, TRIAGE_ROLES), report_path(report)
     notify(
-        recipients=recipients.covering_school(report.school, TRIAGE_ROLES),
+        recipients=told,
         district_id=report.district_id,
         kind=Notification.Kind.REPORTER_MESSAGE,
         title=_("The reporter sent a new message about a report for %(school)s") % {"school": report.school.name},
-        link=report_path(report),
+        link=link,
         target=report,
         urgent=report.is_urgent,
         dedupe_scope=f"report:{report.pk}:reply:{message_id}",
