@@ -453,7 +453,12 @@ def do_request_closure(*, actor: User, case: Case, reason: str, note: str) -> Ca
 
 def _close(case: Case, *, actor: User, at: dt.datetime) -> None:
     StatusChange.objects.create(
-        case=case, from_status=case.status, to_status=Status.CLOSED, actor=actor, reason=case.closure_note, created_at=at
+        case=case,
+        from_status=case.status,
+        to_status=Status.CLOSED,
+        actor=actor,
+        reason=case.closure_note,
+        created_at=at,
     )
     case.closed_from = case.status
     case.status = Status.CLOSED

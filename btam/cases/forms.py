@@ -48,7 +48,9 @@ class EditCaseForm(forms.Form):
 
 
 class ScreeningForm(forms.Form):
-    decision = forms.ChoiceField(label=_("Screening decision"), choices=[("", _("Choose…")), *ScreeningDecision.choices])
+    decision = forms.ChoiceField(
+        label=_("Screening decision"), choices=[("", _("Choose…")), *ScreeningDecision.choices]
+    )
     rationale = forms.CharField(label=_("Rationale"), max_length=MAX_REASON_CHARS, widget=forms.Textarea)
 
 
@@ -64,7 +66,9 @@ class RiskLevelForm(forms.Form):
 
 class MoveForm(forms.Form):
     to_status = forms.ChoiceField(choices=[(s.value, s.label) for s in Status if s != Status.CLOSED])
-    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=MAX_REASON_CHARS, widget=forms.Textarea)
+    reason = forms.CharField(
+        label=_("Reason (optional)"), required=False, max_length=MAX_REASON_CHARS, widget=forms.Textarea
+    )
 
 
 class ClosureForm(forms.Form):

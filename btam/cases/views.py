@@ -216,7 +216,9 @@ def risk_level(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         name="risk",
         make_form=lambda r, case: RiskLevelForm(r.POST, prefix="risk"),
-        run=lambda case, d: actions.do_set_risk_level(actor=user, case=case, level=d["level"], rationale=d["rationale"]),
+        run=lambda case, d: actions.do_set_risk_level(
+            actor=user, case=case, level=d["level"], rationale=d["rationale"]
+        ),
         success=_("Risk level recorded."),
     )
 

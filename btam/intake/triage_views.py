@@ -516,7 +516,9 @@ def open_case(request: HttpRequest, pk: int) -> HttpResponse:
         case = open_new_case(actor=user, school=report.school, reports=[report], note=form.cleaned_data["reason"])
     except CaseError as exc:
         return _report_page(request, report, bound={"open_case": form}, failed="open_case", error=str(exc), status=400)
-    messages.success(request, _("Case %(number)s opened from report %(ref)s.") % {"number": case.number, "ref": report.reference})
+    messages.success(
+        request, _("Case %(number)s opened from report %(ref)s.") % {"number": case.number, "ref": report.reference}
+    )
     return redirect("cases:detail", pk=case.pk)
 
 

@@ -71,7 +71,11 @@ def test_policy_refuses_roles_that_never_see_cases(world: Any, case: Case) -> No
 def test_a_read_only_school_sees_but_cannot_change(world: Any, case: Case) -> None:
     south = make_member(Role.TEAM_MEMBER, world.district, schools=[world.other_school])
     CaseSchool.objects.create(
-        case=case, school=world.other_school, access=CaseSchool.Access.READ, added_at=case.opened_at, added_by=case.opened_by
+        case=case,
+        school=world.other_school,
+        access=CaseSchool.Access.READ,
+        added_at=case.opened_at,
+        added_by=case.opened_by,
     )
     client = Client()
     client.force_login(south)
@@ -153,7 +157,9 @@ def test_opening_a_blank_case(world: Any, team: Client) -> None:
     assert response.status_code == 400 and "kept" in response.content.decode()
     response = team.post(reverse("cases:new"), {"school": world.other_district.schools.first().pk, "title": "T"})
     assert response.status_code == 400
-    response = team.post(reverse("cases:new"), {"school": world.school.pk, "title": "Staff concern", "restricted": "on"})
+    response = team.post(
+        reverse("cases:new"), {"school": world.school.pk, "title": "Staff concern", "restricted": "on"}
+    )
     case = Case.objects.get()
     assert response.status_code == 302 and response["Location"] == url("detail", case)
     assert case.restricted and case.title == "Staff concern"

@@ -221,7 +221,12 @@ def test_a_closed_case_is_a_record_until_reopened(world: Any, member: Any, leade
     with pytest.raises(CaseError, match="not closed"):
         actions.do_reopen_case(actor=member, case=case, reason="again")
     history = list(StatusChange.objects.filter(case=case).values_list("from_status", "to_status"))
-    assert history == [("", "screening"), ("screening", "evaluation"), ("evaluation", "closed"), ("closed", "evaluation")]
+    assert history == [
+        ("", "screening"),
+        ("screening", "evaluation"),
+        ("evaluation", "closed"),
+        ("closed", "evaluation"),
+    ]
 
 
 def test_the_manager_must_be_on_the_team(world: Any, member: Any) -> None:
