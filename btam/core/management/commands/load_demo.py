@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from btam.cases.demo import load_demo_cases
 from btam.core.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_STUDENTS, load_demo_district, load_demo_roster
 from btam.intake.demo import DEMO_RECEIPT_CODE, load_demo_reports
 from btam.people.importers.base import format_issue
@@ -36,6 +37,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {format_issue(error)}")
         reports = load_demo_reports(district)
         self.stdout.write(f"Added {reports} demo reports." if reports else "Demo reports already loaded.")
+        cases = load_demo_cases(district)
+        self.stdout.write(f"Added {cases} demo cases." if cases else "Demo cases already loaded.")
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for account in ACCOUNTS:
             self.stdout.write(f"  {account.role:<18} {account.email}")
