@@ -17,12 +17,14 @@ A failed test leaves a screenshot in e2e/artifacts/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import weakref
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -246,3 +248,53 @@ def team_member(district: District) -> User:
 @pytest.fixture
 def team_leader(district: District) -> User:
     return make_member(Role.TEAM_LEADER, district, full_name="Jordan Leader")
+
+
+PageMaker = Callable[..., Page]
+
+
+@pytest.fixture(autouse=True)
+def _own_media(settings: Settings, tmp_path: Path) -> None:
+    """Files a test stores (attachments, documents) go to its own folder (still through the
+    encrypting storage), never var/media."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "btam.lib.encrypted.EncryptedFileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+
+
+@pytest.fixture
+def new_page(
+    browser: Browser, live_server: LiveServer, browser_log: BrowserLog, request: pytest.FixtureRequest
+) -> Iterator[PageMaker]:
+    """``new_page(**context_options)``: a page in a fresh context of its own (another person, another
+    device), with the site's CSP enforced; CSP violations and script errors fail the test, as with
+    ``page``."""
+    pages: list[Page] = []
+
+    def make(**options: Any) -> Page:
+        options.setdefault("locale", "en-US")
+        context = browser.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        browser_log.watch(page)
+        pages.append(page)
+        return page
+
+    yield make
+    report = getattr(request.node, "btam_report_call", None)
+    failed = report is None or report.failed
+    for number, page in enumerate(pages):
+        if failed:
+            shots = Path(__file__).resolve().parent / "artifacts"
+            shots.mkdir(exist_ok=True)
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+            with contextlib.suppress(Exception):  # a screenshot must never hide the real failure
+                page.screenshot(path=shots / f"{name}-page{number}.png", full_page=True)
+        page.context.close()
+    if not failed:
+        problems = browser_log.csp_violations + browser_log.script_errors
+        assert not problems, "The browser reported CSP violations or script errors:\n" + "\n".join(problems)

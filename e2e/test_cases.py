@@ -8,19 +8,15 @@ No worker runs here: none of these steps waits for the outbox.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.utils import timezone
 from fpdf import FPDF
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from pytest_django import Settings
-from pytest_django.live_server_helper import LiveServer
 
 from btam.accounts.models import Role, User
 from btam.cases import actions, note_actions
@@ -34,7 +30,7 @@ from btam.intake.models import InvolvedPerson, ReporterMessage, YesNoUnknown
 from btam.orgs.models import District, School
 from btam.people.models import Person
 from btam.testing import make_member
-from e2e.conftest import TIMEOUT_MS, AxeCheck, BrowserLog
+from e2e.conftest import AxeCheck, PageMaker
 from e2e.helpers import sign_in, submit_password
 
 NARRATIVE = "A student in the science lab said he will bring a knife on Friday and hurt the boy who laughed at him."
@@ -42,60 +38,13 @@ TITLE = "Knife threat in the science lab (test)"
 REGISTRY_GIVEN, REGISTRY_FAMILY = "Avery", "Testperson"
 FREE_TEXT_NAME = "Boy in the red hoodie (name not known yet)"
 
-PageMaker = Callable[..., Page]
-
 
 # Fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _own_media(settings: Settings, tmp_path: Path) -> None:
-    """Documents and attachments go to this test's own folder (still through the encrypting storage)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "btam.lib.encrypted.EncryptedFileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
 
 
 @pytest.fixture
 def school(district: District) -> School:
     return district.schools.get(name="North Test High")
-
-
-@pytest.fixture
-def new_page(
-    browser: Browser, live_server: LiveServer, browser_log: BrowserLog, request: pytest.FixtureRequest
-) -> Iterator[PageMaker]:
-    """``new_page()``: a page in a fresh context of its own (another person), CSP enforced; CSP
-    violations and script errors fail the test, as with ``page``."""
-    pages: list[Page] = []
-
-    def make(**options: Any) -> Page:
-        options.setdefault("locale", "en-US")
-        context = browser.new_context(base_url=live_server.url, **options)
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
-        browser_log.watch(page)
-        pages.append(page)
-        return page
-
-    yield make
-    report = getattr(request.node, "btam_report_call", None)
-    failed = report is None or report.failed
-    for number, page in enumerate(pages):
-        if failed:
-            shots = Path(__file__).resolve().parent / "artifacts"
-            shots.mkdir(exist_ok=True)
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
-            with contextlib.suppress(Exception):  # a screenshot must never hide the real failure
-                page.screenshot(path=shots / f"{name}-page{number}.png", full_page=True)
-        page.context.close()
-    if not failed:
-        problems = browser_log.csp_violations + browser_log.script_errors
-        assert not problems, "The browser reported CSP violations or script errors:\n" + "\n".join(problems)
 
 
 # Steps ----------------------------------------------------------------------------------------

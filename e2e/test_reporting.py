@@ -8,10 +8,8 @@ needs what a worker would have done.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +18,7 @@ from django.core.files.storage import default_storage
 from django.utils import translation
 from django.utils.translation import gettext
 from PIL import ExifTags, Image
-from playwright.sync_api import Browser, Locator, Page, expect
-from pytest_django import Settings
-from pytest_django.live_server_helper import LiveServer
+from playwright.sync_api import Locator, Page, expect
 
 from btam.accounts.models import Role
 from btam.intake.models import Report, ReporterMessage, Urgency
@@ -30,7 +26,7 @@ from btam.notifications.models import Notification
 from btam.orgs.models import School
 from btam.testing import DistrictFactory, SchoolFactory, make_member
 from btam.worker import outbox
-from e2e.conftest import TIMEOUT_MS, AxeCheck, BrowserLog
+from e2e.conftest import AxeCheck, PageMaker
 from e2e.helpers import sign_in
 
 SCHOOL_SLUG = "lincoln-test-high"
@@ -47,22 +43,8 @@ PERSON = "Jamie Testperson"
 CODE = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 GPS_IFD = int(ExifTags.IFD.GPSInfo)  # 0x8825
 
-PageMaker = Callable[..., Page]
-
 
 # Fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _own_media(settings: Settings, tmp_path: Path) -> None:
-    """Attachments go to this test's own folder (still through the encrypting storage)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "btam.lib.encrypted.EncryptedFileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
 
 
 @pytest.fixture
@@ -70,40 +52,6 @@ def school(transactional_db: None) -> School:
     district = DistrictFactory.create(name="Cedar Test District (fictitious)", crisis_line=CRISIS_LINE)
     SchoolFactory.create(district=district, name="South Test Middle")
     return SchoolFactory.create(district=district, slug=SCHOOL_SLUG, name=SCHOOL_NAME)
-
-
-@pytest.fixture
-def new_page(
-    browser: Browser, live_server: LiveServer, browser_log: BrowserLog, request: pytest.FixtureRequest
-) -> Iterator[PageMaker]:
-    """``new_page(**context_options)``: a page in a fresh context of its own (another person, another
-    device), with the site's CSP enforced; CSP violations and script errors fail the test, as with
-    ``page``."""
-    pages: list[Page] = []
-
-    def make(**options: Any) -> Page:
-        options.setdefault("locale", "en-US")
-        context = browser.new_context(base_url=live_server.url, **options)
-        context.set_default_timeout(TIMEOUT_MS)
-        page = context.new_page()
-        browser_log.watch(page)
-        pages.append(page)
-        return page
-
-    yield make
-    report = getattr(request.node, "btam_report_call", None)
-    failed = report is None or report.failed
-    for number, page in enumerate(pages):
-        if failed:
-            shots = Path(__file__).resolve().parent / "artifacts"
-            shots.mkdir(exist_ok=True)
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
-            with contextlib.suppress(Exception):  # a screenshot must never hide the real failure
-                page.screenshot(path=shots / f"{name}-page{number}.png", full_page=True)
-        page.context.close()
-    if not failed:
-        problems = browser_log.csp_violations + browser_log.script_errors
-        assert not problems, "The browser reported CSP violations or script errors:\n" + "\n".join(problems)
 
 
 # Steps ----------------------------------------------------------------------------------------
