@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "btam.core.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "btam.accounts.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,6 +163,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["TEST"] = {"NAME": env_str("BTAM_TEST_DB_NAME", "") or None}
 elif _db["ENGINE"] != "django.db.backends.postgresql":
     raise SettingsError("DATABASE_URL must be a sqlite:/// or postgres:// URL.")
+else:
+    # No JIT compilation: every query here reads a few thousand index entries at most (milliseconds),
+    # but PostgreSQL costs the visibility rules (EXISTS subqueries per case) as if they were
+    # expensive and, past its JIT threshold, compiles the query first: 10 to 80 ms a page at 200,000
+    # cases, more than the query itself (bench/cases.py).
+    _options = _db.setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DATABASES = {"default": _db}
 if _db["ENGINE"] == "django.db.backends.postgresql":
     # A second connection to the same database, only for progress reports of long jobs (roster
@@ -238,7 +246,9 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Idle timeout: the session expires this long after the last request.
 BTAM_SESSION_IDLE_MINUTES = env_int("BTAM_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 SESSION_COOKIE_AGE = BTAM_SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Renewed by requests: btam.accounts.middleware.SessionRenewalMiddleware saves an unchanged session
+# again once a minute at most (saving it on every request cost every page a database write).
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

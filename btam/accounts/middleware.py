@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
+from django.utils import timezone
 
 
 def second_factor_satisfied(user: object) -> bool:
@@ -58,3 +59,34 @@ class RequireSecondFactorMiddleware:
         if second_factor_satisfied(user):
             return None
         return redirect("mfa_activate_totp")
+
+
+# How often an unchanged session is written back to renew its idle expiry.
+SESSION_RENEW_SECONDS = 60
+_RENEWED_KEY = "_btam_renewed"
+
+
+class SessionRenewalMiddleware:
+    """Renew the idle expiry of a session at most once a minute.
+
+    A session expires ``SESSION_COOKIE_AGE`` (the idle timeout) after it was last saved. Saving it
+    on every request (Django's ``SESSION_SAVE_EVERY_REQUEST``) costs each page a write and a commit
+    to the database; here a session that nothing else changed is saved again only when its last
+    renewal is a minute old, so an idle session ends between ``SESSION_COOKIE_AGE`` minus one minute
+    and ``SESSION_COOKIE_AGE`` after the last request. Listed after SessionMiddleware, so that its
+    response step runs first and SessionMiddleware then saves the marked session.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.modified or session.session_key is None or session.is_empty():
+            return response
+        now = int(timezone.now().timestamp())
+        renewed = session.get(_RENEWED_KEY)
+        if not isinstance(renewed, int) or not 0 <= now - renewed < SESSION_RENEW_SECONDS:
+            session[_RENEWED_KEY] = now
+        return response

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from btam.accounts.middleware import _RENEWED_KEY, SESSION_RENEW_SECONDS
 from btam.accounts.models import User
 from btam.audit.models import AuditEvent, Verb
 
@@ -22,10 +23,14 @@ def session_row(client: Client) -> Session:
     return Session.objects.get(session_key=client.session.session_key)
 
 
-def test_the_idle_timeout_is_thirty_minutes_renewed_by_every_request() -> None:
+def test_the_idle_timeout_is_thirty_minutes_renewed_by_requests() -> None:
     assert settings.BTAM_SESSION_IDLE_MINUTES == 30
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    # Renewed by SessionRenewalMiddleware (once a minute at most), inside SessionMiddleware.
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False
+    chain = settings.MIDDLEWARE
+    renewal = chain.index("btam.accounts.middleware.SessionRenewalMiddleware")
+    assert renewal == chain.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
 
 
@@ -35,6 +40,37 @@ def test_each_request_pushes_the_expiry_thirty_minutes_ahead(client: Client, lea
     assert client.get(reverse("core:home")).status_code == 200
     remaining = session_row(client).expire_date - timezone.now()
     assert timedelta(minutes=29) < remaining <= timedelta(minutes=30)
+
+
+def test_a_session_renewed_less_than_a_minute_ago_is_not_written_again(client: Client, leader: User) -> None:
+    client.force_login(leader)
+    assert client.get(reverse("core:home")).status_code == 200  # renewed now
+    soon = timezone.now() + timedelta(minutes=5)
+    Session.objects.filter(pk=client.session.session_key).update(expire_date=soon)
+    assert client.get(reverse("core:home")).status_code == 200
+    assert session_row(client).expire_date == soon  # not written: renewed seconds ago
+
+
+def test_a_session_renewed_a_minute_ago_is_renewed_again(client: Client, leader: User) -> None:
+    client.force_login(leader)
+    assert client.get(reverse("core:home")).status_code == 200
+    session = client.session
+    session[_RENEWED_KEY] = int(timezone.now().timestamp()) - SESSION_RENEW_SECONDS
+    session.save()
+    Session.objects.filter(pk=session.session_key).update(expire_date=timezone.now() + timedelta(minutes=5))
+    assert client.get(reverse("core:home")).status_code == 200
+    remaining = session_row(client).expire_date - timezone.now()
+    assert timedelta(minutes=29) < remaining <= timedelta(minutes=30)
+
+
+def test_a_renewal_mark_from_the_future_renews_the_session(client: Client, leader: User) -> None:
+    client.force_login(leader)
+    session = client.session
+    session[_RENEWED_KEY] = int(timezone.now().timestamp()) + 3600  # a clock that went back
+    session.save()
+    Session.objects.filter(pk=session.session_key).update(expire_date=timezone.now() + timedelta(minutes=5))
+    assert client.get(reverse("core:home")).status_code == 200
+    assert session_row(client).expire_date - timezone.now() > timedelta(minutes=29)
 
 
 def test_a_session_idle_past_its_expiry_is_signed_out(client: Client, leader: User) -> None:
