@@ -56,6 +56,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reload", action="store_true", help="build the data again even if the counts match")
     parser.add_argument("--explain", action="store_true", help="print the plans of each kind's slowest page")
     parser.add_argument("--kinds", help="only these kinds of page, comma-separated (default: all)")
+    parser.add_argument(
+        "--profile", metavar="KIND", help="profile this kind of page (cProfile, the top functions on stderr) and stop"
+    )
     return parser.parse_args()
 
 
@@ -139,6 +142,28 @@ def search_words(district: Any) -> tuple[list[str], list[str], list[str]]:
     return common, middling, rare
 
 
+def profile(show: Callable[[int], Any], requests: int) -> None:
+    """Where a page's CPU time goes: the functions with most time of their own, then cumulative."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+
+    timer = StatementTimer()
+    with connection.execute_wrapper(timer):
+        show(0)
+    for ms, sql in timer.statements:  # one request's statements, in order
+        print(f"# {ms:6.1f} ms  {sql[:160]}", file=sys.stderr)
+    profiler = cProfile.Profile(time.process_time)  # CPU time: waits for the database left out
+    profiler.enable()
+    for i in range(requests):
+        show(i)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stderr)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(60)
+
+
 def main() -> None:
     args = parse_args()
     url = cases_gen.database_url(args.quick)
@@ -205,6 +230,9 @@ def main() -> None:
     for show in kinds.values():  # warm the caches (and check each page answers)
         for i in range(3):
             show(i)
+    if args.profile:
+        profile(kinds[args.profile], requests)
+        return
     deep = get("/cases/", {"page": deep_page}).content.decode()
     assert f"Page {deep_page} of" in deep, "the deep page is not that deep"
     events = AuditEvent.objects.filter(target_type=LIST_TARGET_TYPE)

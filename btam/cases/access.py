@@ -19,10 +19,10 @@ changes something.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
 from django.http import Http404
 
 from btam.accounts.models import Role
@@ -102,12 +102,24 @@ def scope_cases(qs: CaseQuerySet, user: User, *, write: bool = False) -> CaseQue
 
 def get_case_for_user(user: User, pk: int, *, write: bool = False) -> Case:
     """One case the user may see; 404 otherwise. With ``write``: 403 when the user may only read it
-    (a transferred case's old school)."""
+    (a transferred case's old school).
+
+    Whether the user may change it comes with the case, in the same statement (every case page
+    asks), and :func:`can_write` answers from it for this user."""
     from btam.cases.models import Case
 
-    case = Case.objects.visible_to(user).select_related("school", "district", "manager").filter(pk=pk).first()
+    writable = Case.objects.writable_by(user).filter(pk=OuterRef("pk"))
+    flag: Any = Value(False) if writable.query.is_empty() else Exists(writable)
+    case = (
+        Case.objects.visible_to(user)
+        .select_related("school", "district", "manager")
+        .filter(pk=pk)
+        .annotate(_user_can_write=flag)
+        .first()
+    )
     if case is None:
         raise Http404
+    case._write_access = (user.pk, bool(case._user_can_write))  # type: ignore[attr-defined]
     if write and not can_write(user, case):
         raise PermissionDenied
     return case
@@ -116,6 +128,9 @@ def get_case_for_user(user: User, pk: int, *, write: bool = False) -> Case:
 def can_write(user: User, case: Case) -> bool:
     from btam.cases.models import Case
 
+    known = getattr(case, "_write_access", None)
+    if known is not None and known[0] == user.pk:
+        return bool(known[1])
     return Case.objects.writable_by(user).filter(pk=case.pk).exists()
 
 

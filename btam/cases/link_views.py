@@ -35,10 +35,17 @@ ADD_REPORT_POLICY = roles(*access.TEAM_ROLES, label="case team")
 
 
 def links_context(
-    request: HttpRequest, case: Case, *, can_write: bool, editable: bool, bound: dict[str, forms.Form]
+    request: HttpRequest,
+    case: Case,
+    *,
+    can_write: bool,
+    editable: bool,
+    bound: dict[str, forms.Form],
+    report_ids: list[int] | None = None,
 ) -> dict[str, Any]:
     """The overview's "Related cases" section: links both ways (the other case shown only when the
-    user may see it), the merges into this case (undo), and the merge and split forms."""
+    user may see it), the merges into this case (undo), and the merge and split forms.
+    ``report_ids``: all the case's reports in order, when the caller has them already."""
     user = user_of(request)
     links = list(
         CaseLink.objects.filter(Q(from_case=case) | Q(to_case=case))
@@ -59,12 +66,13 @@ def links_context(
     )
     split_choices: list[tuple[int, str]] = []
     if editable:
-        split_choices = [
-            (report_id, f"R-{report_id}")
-            for report_id in CaseReport.objects.filter(case=case)
-            .order_by("linked_at", "pk")
-            .values_list("report_id", flat=True)[:SPLIT_CHOICES_MAX]
-        ]
+        if report_ids is None:
+            report_ids = list(
+                CaseReport.objects.filter(case=case)
+                .order_by("linked_at", "pk")
+                .values_list("report_id", flat=True)[:SPLIT_CHOICES_MAX]
+            )
+        split_choices = [(report_id, f"R-{report_id}") for report_id in report_ids[:SPLIT_CHOICES_MAX]]
     return {
         "related": related,
         "related_hidden": len(links) - len(related),

@@ -92,7 +92,9 @@ def run_action(
 # The overview's section -------------------------------------------------------------------------
 
 
-def overview_context(request: HttpRequest, case: Case, *, can_write: bool) -> dict[str, Any]:
+def overview_context(
+    request: HttpRequest, case: Case, *, can_write: bool, report_ids: list[int] | None = None
+) -> dict[str, Any]:
     """What the overview shows of the people on the case and of its related cases."""
     participants = list(
         CaseParticipant.objects.filter(case=case, removed_at__isnull=True)
@@ -108,7 +110,9 @@ def overview_context(request: HttpRequest, case: Case, *, can_write: bool) -> di
         "people_shown_max": PEOPLE_SHOWN,
         "role_choices": CaseParticipant.Role.choices,
         "people_forms": {"participant": bound.get("participant") or AddParticipantForm()},
-        **link_views.links_context(request, case, can_write=can_write, editable=editable, bound=bound),
+        **link_views.links_context(
+            request, case, can_write=can_write, editable=editable, bound=bound, report_ids=report_ids
+        ),
     }
 
 
