@@ -70,6 +70,7 @@ SYLLABLES = (
 KINDS = ["interview", "observation", "contact", "records_review", "consultation", "social_media"]
 ROLES = ["target", "reporter", "witness", "guardian", "staff"]
 RISKS = ["low", "low", "moderate", "moderate", "high", "imminent"]
+RISK_RANK = {"low": 0, "moderate": 1, "high": 2, "imminent": 3}  # the Virginia scheme's order
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,8 @@ class Plan:
 
 CASE_COLUMNS = (
     "id, district_id, school_id, year, seq, title, summary, status, manager_id, screening_decision, "
-    "screening_rationale, screened_at, screened_by_id, risk_level, risk_rationale, risk_set_at, risk_set_by_id, "
+    "screening_rationale, screened_at, screened_by_id, risk_level, risk_scheme, risk_rank, risk_rationale, "
+    "risk_set_at, risk_set_by_id, "
     "restricted, closure_reason, closure_note, closure_requested_at, closure_requested_by_id, closed_at, "
     "closed_by_id, closed_from, merged_into_id, next_due_on, opened_by_id, opened_at, updated_at"
 )
@@ -294,7 +296,8 @@ def _load_chunk(args: tuple[Plan, int, int, list[dt.datetime], list[tuple[int, i
                 (
                     case_id, plan.district_id, school, year, seq, encrypt(title), encrypt(summary), status, manager,
                     "evaluate" if past_screening else "", "", opened if past_screening else None,
-                    manager if past_screening else None, risk, "", updated if risk else None, manager if risk else None,
+                    manager if past_screening else None, risk, "virginia" if risk else "",
+                    RISK_RANK[risk] if risk else None, "", updated if risk else None, manager if risk else None,
                     restricted, "resolved" if closed else "", "", updated if closed else None,
                     manager if closed else None, updated if closed else None, plan.leader_id if closed else None,
                     "monitoring" if closed else "", None, due, manager, opened, updated,

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "btam.notifications",
     "btam.intake",
     "btam.cases",
+    "btam.assessments",
     "btam.core.admin_apps.BtamAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

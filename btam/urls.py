@@ -14,6 +14,7 @@ urlpatterns = [
     path("report/", include("btam.intake.urls_public")),
     path("intake/", include("btam.intake.urls")),
     path("cases/", include("btam.cases.urls")),
+    path("", include("btam.assessments.urls")),
     path("inbox/", include("btam.notifications.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

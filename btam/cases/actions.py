@@ -32,7 +32,6 @@ from btam.cases.models import (
     CaseReport,
     CaseSchool,
     ClosureReason,
-    RiskLevel,
     ScreeningDecision,
     Status,
     StatusChange,
@@ -111,6 +110,7 @@ def snapshot(case: Case) -> dict[str, Any]:
         "manager": case.manager_id,
         "screening_decision": case.screening_decision,
         "risk_level": case.risk_level,
+        "risk_scheme": case.risk_scheme,
         "restricted": case.restricted,
         "closure_reason": case.closure_reason,
         "closure_requested": case.closure_requested_at is not None,
@@ -374,23 +374,27 @@ def do_record_screening(*, actor: User, case: Case, decision: str, rationale: st
     return case
 
 
-def do_set_risk_level(*, actor: User, case: Case, level: str, rationale: str) -> Case:
-    """Record the team's risk level with its written rationale. (The assessments module records it
-    from a structured assessment; this is the case's own form until then, and stays for a level
-    decided outside the system.)"""
-    if level not in RiskLevel.values:
-        raise CaseError(_("Choose a risk level."))
+def do_set_risk_level(*, actor: User, case: Case, level: str, rationale: str, scheme_id: str = "") -> Case:
+    """Put a level of the district's scheme (or of ``scheme_id``) on the case with its written
+    rationale, without a structured assessment: for levels carried over from another system and for
+    tests. It is offered by no page: the team decides levels through an assessment
+    (``btam.assessments.decision_actions``, with its approval rules), which ends in the same
+    ``apply_level`` (the case's fields, the level history, the reassessment schedule, the audit)."""
+    from btam.assessments import levels
+    from btam.assessments.decision_actions import apply_level
+
+    registry = levels.registry_for(case.district_id)
+    try:
+        scheme = registry.scheme(scheme_id) if scheme_id else levels.scheme_for(case.district_id)
+        scheme.level(level)
+    except KeyError:
+        raise CaseError(_("Choose a risk level of the district's level scheme.")) from None
     rationale = clean_text(rationale, label=_("The rationale"), max_chars=MAX_REASON_CHARS, required=True)
     with transaction.atomic():
-        case = lock_case(case, actor)
-        ensure_editable(case)
-        before, at = snapshot(case), clock.now()
-        case.risk_level, case.risk_rationale = level, rationale
-        case.risk_set_at, case.risk_set_by = at, actor
-        case.updated_at = at
-        case.save()
-        audit(actor=actor, case=case, before=before, after=snapshot(case), detail={"risk_level": level})
-    return case
+        apply_level(
+            actor=actor, case=case, assessment=None, scheme=scheme, level_id=level, rationale=rationale, at=clock.now()
+        )
+    return Case.objects.get(pk=case.pk)
 
 
 # Workflow -----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Forms of the case overview: a new case, its edit, screening, risk level, workflow moves, closure."""
+"""Forms of the case overview: a new case, its edit, screening, workflow moves, closure."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from btam.accounts.models import User
 from btam.cases.actions import MAX_REASON_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
-from btam.cases.models import ClosureReason, RiskLevel, ScreeningDecision, Status
+from btam.cases.models import ClosureReason, ScreeningDecision, Status
 from btam.orgs.models import School
 
 
@@ -52,16 +52,6 @@ class ScreeningForm(forms.Form):
         label=_("Screening decision"), choices=[("", _("Choose…")), *ScreeningDecision.choices]
     )
     rationale = forms.CharField(label=_("Rationale"), max_length=MAX_REASON_CHARS, widget=forms.Textarea)
-
-
-class RiskLevelForm(forms.Form):
-    level = forms.ChoiceField(label=_("Risk level"), choices=[("", _("Choose…")), *RiskLevel.choices])
-    rationale = forms.CharField(
-        label=_("Written rationale"),
-        max_length=MAX_REASON_CHARS,
-        widget=forms.Textarea,
-        help_text=_("Why this level: the facts and the team's reasoning. It is part of the record."),
-    )
 
 
 class MoveForm(forms.Form):

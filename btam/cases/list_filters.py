@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from btam.accounts.models import User
 from btam.cases import access, search
-from btam.cases.models import CaseQuerySet, RiskLevel, Status
+from btam.cases.models import CaseQuerySet, Status
 from btam.orgs.models import School
 
 PAGE_SIZE = 25
@@ -203,11 +203,9 @@ class CaseFilterForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": _("That school is not one of yours (or no longer exists).")},
     )
-    risk = forms.ChoiceField(
-        widget=_FastSelect,
+    risk = _ListChoiceField(
         label=_("Risk level"),
         required=False,
-        choices=[("", _("Any level")), *RiskLevel.choices, (NOT_RECORDED, _("Not recorded yet"))],
         error_messages={"invalid_choice": _("%(value)s is not a risk level.")},
     )
     manager = _ListChoiceField(
@@ -252,6 +250,9 @@ class CaseFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         cast(_ListChoiceField, self.fields["school"]).set_options([("", _("Any school")), *school_choices(user)])
+        cast(_ListChoiceField, self.fields["risk"]).set_options(
+            [("", _("Any level")), *risk_choices(user), (NOT_RECORDED, _("Not recorded yet"))]
+        )
         cast(_ListChoiceField, self.fields["manager"]).set_options(
             [("", _("Anyone")), (ME, _("Me")), (NOBODY, _("No case manager")), *manager_choices(user)]
         )
@@ -407,6 +408,30 @@ def school_choices(user: User) -> list[tuple[int, str]]:
         return []
     schools = School.objects.filter(Q(district_id__in=whole) | Q(pk__in=named))
     return list(schools.order_by("name", "pk").values_list("pk", "name"))
+
+
+def risk_choices(user: User) -> list[tuple[str, str]]:
+    """The levels of the level schemes of the user's districts, lowest first (one query; a district's
+    own scheme costs a second)."""
+    from btam.assessments import definitions, levels
+    from btam.assessments.models import AssessmentSettings
+
+    districts = _case_district_ids(user)
+    if not districts:
+        return []
+    chosen = dict(
+        AssessmentSettings.objects.filter(district_id__in=districts).values_list("district_id", "level_scheme")
+    )
+    seen: dict[str, str] = {}
+    for district_id in sorted(districts):
+        scheme_id = chosen.get(district_id) or levels.DEFAULT_SCHEME
+        try:
+            scheme = definitions.builtin().scheme(scheme_id)
+        except KeyError:
+            scheme = levels.scheme_for(district_id)
+        for level in scheme.levels:
+            seen.setdefault(level.id, str(level.label))
+    return list(seen.items())
 
 
 def manager_choices(user: User) -> list[tuple[str, str]]:

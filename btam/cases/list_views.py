@@ -21,15 +21,13 @@ manager joined) and the audit event. Performance at 200,000 cases: bench/cases.p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.db import connections, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -40,11 +38,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import push_url, reswap, retarget
 
+from btam.assessments.levels import level_label
 from btam.audit.models import AuditEvent, Verb
 from btam.cases import list_actions
 from btam.cases.actions import CaseError
 from btam.cases.list_filters import PAGE_SIZE, CaseFilterForm, Sort, ordering, today
-from btam.cases.models import Case, RiskLevel, SavedFilter, Status
+from btam.cases.models import Case, SavedFilter, Status
 from btam.cases.pages import CASE_POLICY, user_of
 from btam.core.access import policy
 
@@ -65,6 +64,7 @@ ROW_FIELDS = (
     "title",
     "status",
     "risk_level",
+    "risk_scheme",
     "restricted",
     "next_due_on",
     "updated_at",
@@ -103,9 +103,18 @@ def _url_maker(name: str) -> Callable[[int], str]:
     return lambda pk: f"{before}{pk}{after}"
 
 
+def _risk_label(seen: dict[tuple[str, str], str], scheme: str, level: str) -> str:
+    if not level:
+        return ""
+    key = (scheme, level)
+    if key not in seen:
+        seen[key] = level_label(scheme, level)
+    return seen[key]
+
+
 def case_rows(cases: list[Case]) -> list[CaseRow]:
     stages = {value: str(label) for value, label in Status.choices}
-    risks = {value: str(label) for value, label in RiskLevel.choices}
+    risks: dict[tuple[str, str], str] = {}
     url = _url_maker("cases:detail")
     day = today()
     date_shown, time_shown = get_format("DATE_FORMAT"), get_format("DATETIME_FORMAT")
@@ -124,7 +133,7 @@ def case_rows(cases: list[Case]) -> list[CaseRow]:
                 school=c.school.name,
                 stage=stages.get(c.status, c.status),
                 closed=not is_open,
-                risk=risks.get(c.risk_level, ""),
+                risk=_risk_label(risks, c.risk_scheme, c.risk_level),
                 manager=manager,
                 next_due_on=due.isoformat() if due else "",
                 next_due=dateformat.format(due, date_shown) if due else "",
@@ -164,23 +173,6 @@ class ListPaginator(Paginator):
             found = int(first.count())
         self.capped = found > self.cap
         return min(found, self.cap)
-
-
-@contextmanager
-def short_queries(using: str) -> Iterator[None]:
-    """The list's queries in one transaction, without JIT compilation on PostgreSQL.
-
-    Each of them reads a few thousand index entries at most (milliseconds), but PostgreSQL costs
-    the visibility rules (``visible_to``: EXISTS subqueries per case) as if they were expensive,
-    and past its JIT threshold it compiles the query first: 10 to 80 ms a page at 200,000 cases,
-    more than the query itself (bench/cases.py). ``SET LOCAL`` ends with the transaction.
-    """
-    if connections[using].vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        yield
 
 
 def page_cases(page: Page[Any], form: CaseFilterForm) -> list[Case]:
@@ -244,10 +236,9 @@ def _render(
         paginator = ListPaginator(
             ids, PAGE_SIZE, cap=MAX_SEARCH_RESULTS if searching else MAX_LISTED, read_ids=searching
         )
-        with short_queries(ids.db):
-            page = paginator.get_page(form.page_number)
-            rows = case_rows(page_cases(page, form))
-            _record_list(request, form, page, rows)
+        page = paginator.get_page(form.page_number)
+        rows = case_rows(page_cases(page, form))
+        _record_list(request, form, page, rows)
         context.update(
             show_results=True,
             page=page,

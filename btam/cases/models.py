@@ -117,7 +117,11 @@ class Case(models.Model):
     )
 
     # Risk level (needed before management): written by the assessments module's decision.
-    risk_level = models.CharField(_("risk level"), max_length=20, choices=RiskLevel.choices, blank=True)
+    # A level id of the district's scheme (``risk_scheme``; see btam/assessments/definitions.py) and its
+    # rank in that scheme (0 = lowest) so that lists sort and filter by it across schemes.
+    risk_level = models.CharField(_("risk level"), max_length=40, blank=True)
+    risk_scheme = models.CharField(max_length=60, blank=True)
+    risk_rank = models.PositiveSmallIntegerField(null=True, blank=True)
     risk_rationale = EncryptedTextField(_("risk level rationale"), blank=True)
     risk_set_at = models.DateTimeField(null=True, blank=True)
     risk_set_by = models.ForeignKey(
@@ -148,6 +152,8 @@ class Case(models.Model):
     # The earliest due date of the case's open tasks (kept by the task actions): "overdue" and
     # "due soon" filters read it without touching the tasks.
     next_due_on = models.DateField(null=True, blank=True)
+    # When the case is next due for reassessment (kept by btam/assessments from its schedule).
+    reassess_due_on = models.DateField(null=True, blank=True)
 
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     opened_at = models.DateTimeField(_("opened"))
@@ -171,6 +177,15 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.number}"
+
+    @property
+    def risk_level_label(self) -> str:
+        """The level's name in its scheme ("" when none is recorded)."""
+        if not self.risk_level:
+            return ""
+        from btam.assessments.levels import level_label
+
+        return level_label(self.risk_scheme, self.risk_level)
 
     @property
     def number(self) -> str:

@@ -6,7 +6,7 @@ Each source is a query over one table giving ``(sub, at, ref, actor)`` rows: wha
 ``UNION ALL`` and ordered and paged in the database; then the page's rows are read back, one query
 per table present on the page, and one for the people who acted. A page therefore costs the same
 number of queries whatever the size of the case: the count, the page, at most one per table
-(:data:`SOURCES` names 12) and the users.
+(:data:`SOURCES` reads 17 tables) and the users.
 
 Kinds (the filter's codes, :data:`KINDS`) group the sources: stage changes, decisions, reports,
 notes, tasks, documents, messages with the reporter, people, links and merges, schools, and
@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from btam.accounts.models import User
+from btam.assessments.models import Assessment, CheckIn, Dissent, Intervention
 from btam.audit.models import AuditEvent, Verb
 from btam.cases import documents
 from btam.cases.models import (
@@ -41,7 +42,6 @@ from btam.cases.models import (
     CaseSchool,
     DocumentVersion,
     Note,
-    RiskLevel,
     ScreeningDecision,
     Status,
     StatusChange,
@@ -56,6 +56,8 @@ EXCERPT_CHARS = 160
 KINDS: dict[str, Any] = {
     "status": gettext_lazy("Opening, stages and closure"),
     "decision": gettext_lazy("Screening and risk-level decisions"),
+    "assessment": gettext_lazy("Assessments"),
+    "plan": gettext_lazy("Interventions and check-ins"),
     "report": gettext_lazy("Reports"),
     "note": gettext_lazy("Notes and corrections"),
     "task": gettext_lazy("Tasks"),
@@ -232,6 +234,59 @@ SOURCES: dict[str, tuple[str, type[Model], Callable[[Case], Rows]]] = {
             actor="removed_by_id",
         ),
     ),
+    "assessment_started": (
+        "assessment",
+        Assessment,
+        lambda c: _rows(
+            Assessment.objects.filter(case=c), "assessment_started", at="started_at", actor="started_by_id"
+        ),
+    ),
+    "assessment_decided": (
+        "assessment",
+        Assessment,
+        lambda c: _rows(
+            Assessment.objects.filter(case=c, decided_at__isnull=False),
+            "assessment_decided",
+            at="decided_at",
+            actor="decided_by_id",
+        ),
+    ),
+    "assessment_approved": (
+        "assessment",
+        Assessment,
+        # A leader's own decision is its own approval: only another leader's approval is an entry.
+        lambda c: _rows(
+            Assessment.objects.filter(case=c, approved_at__isnull=False).exclude(approved_at=F("decided_at")),
+            "assessment_approved",
+            at="approved_at",
+            actor="approved_by_id",
+        ),
+    ),
+    "assessment_declined": (
+        "assessment",
+        Assessment,
+        lambda c: _rows(
+            Assessment.objects.filter(case=c, declined_at__isnull=False),
+            "assessment_declined",
+            at="declined_at",
+            actor="declined_by_id",
+        ),
+    ),
+    "dissent": (
+        "assessment",
+        Dissent,
+        lambda c: _rows(Dissent.objects.filter(assessment__case=c), "dissent", at="created_at", actor="author_id"),
+    ),
+    "intervention": (
+        "plan",
+        Intervention,
+        lambda c: _rows(Intervention.objects.filter(case=c), "intervention", at="created_at", actor="created_by_id"),
+    ),
+    "check_in": (
+        "plan",
+        CheckIn,
+        lambda c: _rows(CheckIn.objects.filter(case=c), "check_in", at="created_at", actor="author_id"),
+    ),
     "break_glass": (
         "access",
         BreakGlassGrant,
@@ -250,7 +305,10 @@ _RELATED: dict[type[Model], tuple[str, ...]] = {
     CaseLink: ("from_case", "to_case"),
     CaseMerge: ("source", "target"),
     CaseSchool: ("school",),
+    Dissent: ("assessment",),
 }
+# What a page's rows of a table need once read, in one go (not per row).
+_PREPARE: dict[type[Model], Callable[[Iterable[Any], Case], None]] = {}
 # AuditEvent rows are read with their detail only.
 _ONLY: dict[type[Model], tuple[str, ...]] = {AuditEvent: ("id", "detail", "actor_name", "created_at")}
 
@@ -304,6 +362,8 @@ def page_of(
         if model in _ONLY:
             qs = qs.only(*_ONLY[model])
         objects[model] = {obj.pk: obj for obj in qs}
+        if model in _PREPARE:
+            _PREPARE[model](objects[model].values(), case)
     hidden: set[int] = set()
     if viewer is not None and objects.get(CaseLink):
         others = {_other(case, link.from_case, link.to_case).pk for link in objects[CaseLink].values()}
@@ -365,8 +425,11 @@ def _screening(entry: Entry, event: AuditEvent, case: Case) -> None:
 
 
 def _risk(entry: Entry, event: AuditEvent, case: Case) -> None:
-    value = (event.detail or {}).get("risk_level", "")
-    label = RiskLevel(value).label if value in RiskLevel.values else value
+    from btam.assessments.levels import level_label
+
+    detail = event.detail or {}
+    value = detail.get("risk_level", "")
+    label = level_label(str(detail.get("risk_scheme") or ""), str(value)) if value else value
     entry.what = _("Risk level recorded: %(level)s") % {"level": label}
     entry.who = entry.who or event.actor_name
 
@@ -507,6 +570,89 @@ def _break_glass(entry: Entry, grant: BreakGlassGrant, case: Case) -> None:
     entry.excerpt = _excerpt(grant.reason)
 
 
+def _assessment_link(entry: Entry, assessment: Assessment) -> None:
+    entry.link = reverse("assessments:detail", args=[assessment.case_id, assessment.pk])
+    entry.link_label = _("Open the assessment")
+
+
+def _instrument_title(assessment: Assessment) -> str:
+    from btam.assessments.levels import registry_for
+
+    try:
+        instrument = registry_for(assessment.district_id).instrument(
+            assessment.instrument_id, assessment.instrument_version
+        )
+    except KeyError:
+        return assessment.instrument_id
+    return str(instrument.title)
+
+
+def _assessment_started(entry: Entry, assessment: Assessment, case: Case) -> None:
+    title = _instrument_title(assessment)
+    if assessment.previous_id:
+        entry.what = _("Reassessment started: %(instrument)s") % {"instrument": title}
+    else:
+        entry.what = _("Assessment started: %(instrument)s") % {"instrument": title}
+    _assessment_link(entry, assessment)
+
+
+def _level_name(assessment: Assessment) -> str:
+    from btam.assessments.levels import level_label
+
+    return level_label(assessment.scheme_id, assessment.level) if assessment.level else ""
+
+
+def _assessment_decided(entry: Entry, assessment: Assessment, case: Case) -> None:
+    entry.what = _("Decision recorded: %(level)s") % {"level": _level_name(assessment)}
+    if assessment.override_reason:
+        entry.what += " " + _("(differs from the suggestion)")
+    entry.excerpt = _excerpt(assessment.rationale)
+    _assessment_link(entry, assessment)
+
+
+def _assessment_approved(entry: Entry, assessment: Assessment, case: Case) -> None:
+    entry.what = _("Decision approved: %(level)s") % {"level": _level_name(assessment)}
+    _assessment_link(entry, assessment)
+
+
+def _assessment_declined(entry: Entry, assessment: Assessment, case: Case) -> None:
+    entry.what = _("Decision declined by the leader")
+    entry.excerpt = _excerpt(assessment.decline_reason)
+    _assessment_link(entry, assessment)
+
+
+def _dissent(entry: Entry, dissent: Dissent, case: Case) -> None:
+    entry.what = _("Dissent recorded")
+    entry.excerpt = _excerpt(dissent.text)
+    _assessment_link(entry, dissent.assessment)
+
+
+def _intervention(entry: Entry, intervention: Intervention, case: Case) -> None:
+    entry.what = _("Intervention added: %(kind)s (%(status)s)") % {
+        "kind": getattr(intervention, "kind_label", intervention.kind),
+        "status": intervention.get_status_display(),
+    }
+    entry.link = reverse("assessments:plan", args=[case.pk])
+    entry.link_label = _("Open the plan")
+
+
+def _label_interventions(interventions: Iterable[Intervention], case: Case) -> None:
+    """The kinds' names (the catalogue's, or the district's own: one query for the page)."""
+    from btam.assessments.plan import all_kinds
+
+    kinds = all_kinds(case.district_id)
+    for intervention in interventions:
+        kind = kinds.get(intervention.kind)
+        intervention.kind_label = str(kind.label) if kind else intervention.kind  # type: ignore[attr-defined]
+
+
+def _check_in(entry: Entry, check_in: CheckIn, case: Case) -> None:
+    entry.what = _("Check-in (%(how)s)") % {"how": check_in.get_method_display()}
+    if check_in.concern:
+        entry.what += " " + _("— a new concern was raised")
+    entry.excerpt = _excerpt(check_in.summary)
+
+
 _DESCRIBE: dict[str, Callable[[Entry, Any, Case], None]] = {
     "opened": _opened,
     "status": _status,
@@ -527,7 +673,15 @@ _DESCRIBE: dict[str, Callable[[Entry, Any, Case], None]] = {
     "unmerge": _unmerge,
     "school_added": _school_added,
     "school_removed": _school_removed,
+    "assessment_started": _assessment_started,
+    "assessment_decided": _assessment_decided,
+    "assessment_approved": _assessment_approved,
+    "assessment_declined": _assessment_declined,
+    "dissent": _dissent,
+    "intervention": _intervention,
+    "check_in": _check_in,
     "break_glass": _break_glass,
 }
+_PREPARE[Intervention] = _label_interventions
 assert set(_DESCRIBE) == set(SOURCES)
 assert {kind for kind, _m, _s in SOURCES.values()} == set(KINDS)

@@ -25,7 +25,6 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/screening/", views.screening, name="screening"),
-    path("<int:pk>/risk-level/", views.risk_level, name="risk_level"),
     path("<int:pk>/move/", views.move, name="move"),
     path("<int:pk>/closure/", views.request_closure, name="request_closure"),
     path("<int:pk>/closure/approve/", views.approve_closure, name="approve_closure"),

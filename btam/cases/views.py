@@ -1,5 +1,5 @@
-"""The case overview and its workflow: a new case, the overview page, editing, screening, risk
-level, moves between stages, closure (request, approval, decline) and reopening.
+"""The case overview and its workflow: a new case, the overview page, editing, screening,
+moves between stages, closure (request, approval, decline) and reopening.
 
 Every view is for the case roles (``pages.CASE_POLICY``); the case is fetched through
 ``access.get_case_for_user`` first (404 when not visible, whatever the method; 403 when the user
@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 
 from btam.cases import access, actions, workflow
 from btam.cases.actions import CaseError
-from btam.cases.forms import ClosureForm, EditCaseForm, MoveForm, NewCaseForm, ReasonForm, RiskLevelForm, ScreeningForm
+from btam.cases.forms import ClosureForm, EditCaseForm, MoveForm, NewCaseForm, ReasonForm, ScreeningForm
 from btam.cases.models import Case, CaseReport, CaseSchool, Status
 from btam.cases.pages import CASE_POLICY, render_case, user_of
 from btam.core.access import policy, roles
@@ -91,8 +91,6 @@ def _overview(
         or ScreeningForm(
             initial={"decision": case.screening_decision, "rationale": case.screening_rationale}, prefix="screening"
         ),
-        "risk": bound.get("risk")
-        or RiskLevelForm(initial={"level": case.risk_level, "rationale": case.risk_rationale}, prefix="risk"),
         "move": bound.get("move") or MoveForm(prefix="move"),
         "closure": bound.get("closure") or ClosureForm(prefix="closure"),
         "decline": bound.get("decline") or ReasonForm(prefix="decline"),
@@ -109,7 +107,14 @@ def _overview(
         "next_steps": workflow.next_steps(case),
         "is_leader": access.is_leader_for(user, case),
         "can_close": case.can_transition_to(Status.CLOSED),
-        **participant_views.overview_context(request, case, can_write=can_write),
+        **participant_views.overview_context(
+            request,
+            case,
+            can_write=can_write,
+            # Every report of the case is on the page already (the usual case): the split form's
+            # choices need no query of their own.
+            report_ids=[link.report_id for link in report_links] if report_count <= len(report_links) else None,
+        ),
     }
     return render_case(request, case, "cases/detail.html", context, tab="overview", status=status)
 
@@ -204,22 +209,6 @@ def screening(request: HttpRequest, pk: int) -> HttpResponse:
             actor=user, case=case, decision=d["decision"], rationale=d["rationale"]
         ),
         success=_("Screening decision recorded."),
-    )
-
-
-@policy(CASE_POLICY)
-@never_cache
-def risk_level(request: HttpRequest, pk: int) -> HttpResponse:
-    user = user_of(request)
-    return _act(
-        request,
-        pk,
-        name="risk",
-        make_form=lambda r, case: RiskLevelForm(r.POST, prefix="risk"),
-        run=lambda case, d: actions.do_set_risk_level(
-            actor=user, case=case, level=d["level"], rationale=d["rationale"]
-        ),
-        success=_("Risk level recorded."),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,9 @@ class CaseSummary:
     my_open: int = 0
     my_overdue_tasks: int = 0
     closures_waiting: int = 0
+    reassessments_due: int = 0  # open cases due for reassessment within a week, or overdue
+    decisions_waiting: int = 0  # risk-level decisions waiting for a leader's approval
+    manages_assessment_settings: bool = False
     recent: list[Case] = field(default_factory=list)
 
 
@@ -41,8 +45,21 @@ def summary(user: User) -> CaseSummary:
         ).count(),
         recent=list(mine.only("pk", "year", "seq", "status", "updated_at").order_by("-updated_at")[:RECENT]),
     )
+    from btam.assessments.access import settings_district_ids
+    from btam.assessments.models import Assessment
+    from btam.assessments.schedule import DUE_SOON_DAYS
+
+    result.reassessments_due = (
+        visible.filter(reassess_due_on__lte=today + dt.timedelta(days=DUE_SOON_DAYS), merged_into__isnull=True)
+        .exclude(status=Status.CLOSED)
+        .count()
+    )
+    result.manages_assessment_settings = bool(settings_district_ids(user))
     if user.has_role(Role.TEAM_LEADER):
         result.closures_waiting = (
             visible.filter(closure_requested_at__isnull=False).exclude(status=Status.CLOSED).count()
         )
+        result.decisions_waiting = Assessment.objects.filter(
+            status=Assessment.Status.PENDING_APPROVAL, case__in=visible
+        ).count()
     return result

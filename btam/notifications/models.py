@@ -47,6 +47,10 @@ class Notification(models.Model):
         BREAK_GLASS = "break_glass", _("Break-glass access to a case")
         TASK_ASSIGNED = "task_assigned", _("Task assigned to you")
         CASE_TRANSFERRED = "case_transferred", _("Case transferred to your school")
+        DECISION_APPROVAL = "decision_approval", _("Risk-level decision waiting for approval")
+        DECISION_DECLINED = "decision_declined", _("Risk-level decision declined")
+        INTERVENTION_ASSIGNED = "intervention_assigned", _("Intervention assigned to you")
+        REASSESSMENT_DUE = "reassessment_due", _("Reassessment due")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     district = models.ForeignKey("orgs.District", on_delete=models.CASCADE, related_name="+")

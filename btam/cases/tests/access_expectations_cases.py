@@ -30,7 +30,6 @@ EXPECTED: dict[str, frozenset[str]] = {
     "cases:detail": CASE_USERS,
     "cases:edit": CASE_USERS,
     "cases:screening": CASE_USERS,
-    "cases:risk_level": CASE_USERS,
     "cases:move": CASE_USERS,
     "cases:request_closure": CASE_USERS,
     "cases:approve_closure": CASE_USERS,

@@ -30,7 +30,6 @@ REASON = "The subject enrolled at the other school this week."
 WRITE_URLS = [
     "cases:edit",
     "cases:screening",
-    "cases:risk_level",
     "cases:move",
     "cases:request_closure",
     "cases:approve_closure",

@@ -56,7 +56,7 @@ def test_other_schools_and_districts_get_404_whatever_the_method(world: Any, cas
     for user in (south, world.outsider, world.users[Role.DATABASE_MANAGER]):
         client = Client()
         client.force_login(user)
-        for name in ("detail", "edit", "screening", "risk_level", "move", "request_closure", "reopen"):
+        for name in ("detail", "edit", "screening", "move", "request_closure", "reopen"):
             assert client.get(url(name, case)).status_code == 404, (user, name)
             assert client.post(url(name, case), {}).status_code == 404, (user, name)
 
@@ -102,7 +102,9 @@ def test_moving_through_the_page(team: Client, case: Case, world: Any) -> None:
 
 
 def test_bad_input_keeps_what_was_typed(team: Client, case: Case) -> None:
-    response = team.post(url("risk_level", case), {"risk-level": "catastrophic", "risk-rationale": "Typed text kept"})
+    response = team.post(
+        url("screening", case), {"screening-decision": "catastrophic", "screening-rationale": "Typed text kept"}
+    )
     body = response.content.decode()
     assert response.status_code == 400
     assert "Typed text kept" in body and "Select a valid choice" in body

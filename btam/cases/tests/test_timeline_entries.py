@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from btam.accounts.models import Role
+from btam.assessments.models import Assessment, CheckIn, Dissent, Intervention
 from btam.cases import actions, document_actions, reporter_actions, timeline
 from btam.cases.models import (
     BreakGlassGrant,
@@ -87,10 +88,54 @@ def full_story(world: Any) -> tuple[Case, Case]:
         created_at=clock.now(),
         expires_at=clock.now() + dt.timedelta(hours=24),
     )
+    _assessment_rows(case, user, leader)
     actions.do_request_closure(actor=leader, case=case, reason="resolved", note="Plan completed.")
     actions.do_reopen_case(actor=leader, case=case, reason="New report came in.")
     case.refresh_from_db()
     return case, other
+
+
+def _assessment_rows(case: Case, user: Any, leader: Any) -> None:
+    """An assessment decided, declined once, then approved; a dissent; an intervention; a check-in
+    (all before the closing and reopening that follow)."""
+    at = clock.now() - dt.timedelta(minutes=10)
+    assessment = Assessment.objects.create(
+        case=case,
+        district_id=case.district_id,
+        instrument_id="cstag-decision-tree",
+        instrument_version=1,
+        instrument_kind="decision_tree",
+        status=Assessment.Status.DECIDED,
+        started_by=user,
+        started_at=at,
+        updated_at=at,
+        scheme_id="virginia",
+        scheme_version=1,
+        level="high",
+        level_rank=2,
+        rationale="Continuing intent and a search for a weapon.",
+        override_reason="The tree stops short of the weapon search.",
+        decided_by=user,
+        decided_at=at + dt.timedelta(minutes=1),
+        declined_by=leader,
+        declined_at=at + dt.timedelta(minutes=2),
+        decline_reason="Interview the friend first.",
+        approved_by=leader,
+        approved_at=at + dt.timedelta(minutes=3),
+    )
+    Dissent.objects.create(assessment=assessment, author=leader, text="I would say moderate.", created_at=at)
+    Intervention.objects.create(
+        case=case, kind="safety-plan", created_by=user, created_at=at, updated_at=at, owner=user
+    )
+    CheckIn.objects.create(
+        case=case,
+        occurred_on=at.date(),
+        method=CheckIn.Method.IN_PERSON,
+        summary="Met with the student before class.",
+        concern=True,
+        author=user,
+        created_at=at,
+    )
 
 
 def test_every_kind_of_event_appears_on_the_timeline_newest_first(world: Any) -> None:
@@ -129,6 +174,15 @@ def test_every_kind_of_event_appears_on_the_timeline_newest_first(world: Any) ->
     assert what["school_added"].what == "South Test Middle added to the case"
     assert what["school_removed"].what == "South Test Middle no longer has access"
     assert what["break_glass"].excerpt == "Parent called the district office at night."
+    assert what["assessment_started"].what == "Assessment started: Threat classification: five-step decision tree"
+    assert what["assessment_decided"].what == "Decision recorded: High (differs from the suggestion)"
+    assert what["assessment_decided"].excerpt == "Continuing intent and a search for a weapon."
+    assert what["assessment_declined"].excerpt == "Interview the friend first."
+    assert what["assessment_approved"].what == "Decision approved: High"
+    assert what["dissent"].excerpt == "I would say moderate."
+    assert what["dissent"].link == what["assessment_decided"].link != ""
+    assert what["intervention"].what == "Intervention added: Safety plan (Planned)"
+    assert what["check_in"].what == "Check-in (In person) — a new concern was raised"
     statuses = [e.what for e in entries if e.sub == "status"]
     assert statuses == [
         "Case reopened (back to Evaluation)",
