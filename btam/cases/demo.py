@@ -6,6 +6,10 @@ members, one transferred between schools, one waiting for the leader's approval 
 roster students and free-text people, notes of every type, tasks (some overdue, some done), a few
 documents and reporter threads. Three of the intake demo's reports become cases (the others stay in
 the triage queue); the other cases come from new demo reports or were opened by the team itself.
+Each case's assessments, risk level, management plan, check-ins and reassessments match the stage
+it reached (``btam/assessments/demo_plans.py``, played by ``btam.assessments.demo``): the level is
+decided on an assessment before the case enters management, and the interventions its level
+requires are in the plan before it enters monitoring.
 
 Each story is played at its own moments: the clock is moved back (``btam.lib.clock.freeze``) for
 every action, so the list shows cases of different ages, activity spread over months and tasks
@@ -29,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from btam.accounts.models import User
+from btam.assessments.demo import PlanPlayer
 from btam.cases import access, actions, document_actions, note_actions, participant_actions, task_actions
 from btam.cases.access_actions import do_set_restricted, do_transfer_case
 from btam.cases.actions import CaseError
@@ -195,6 +200,8 @@ class _Player:
         self.case: Case | None = None
         self.reports: list[Report] = []
         self.tasks: dict[int, Task] = {}
+        # The case's assessments, plan and monitoring (btam/assessments/demo_plans.py).
+        self.plan = PlanPlayer(self, story.plan) if story.plan is not None else None
 
     # Time ------------------------------------------------------------------------------------------
 
@@ -249,8 +256,7 @@ class _Player:
         reached = STAGES.index(Status(story.stage))
         if reached >= 1:
             at(0.12, lambda: self.move(Status.EVALUATION))
-        if story.risk and reached >= 2:
-            at(0.38, self.record_risk)
+        if reached >= 2:  # the level was decided by then (the plan's assessment)
             at(0.42, lambda: self.move(Status.MANAGEMENT))
         if story.transfer:
             at(0.55, self.transfer)
@@ -269,6 +275,9 @@ class _Player:
         for i, (question, reply) in enumerate(story.thread):
             # A reply to what the team wrote on the report's page, before the case: the newest thing.
             at(0.2 + 0.3 * i if question else 1.0, partial(self.converse, question, reply))
+        if self.plan is not None:  # after the case's own: its moves come first at the same moment
+            for fraction, action in self.plan.events():
+                at(fraction, action)
         # sorted() is stable: events at the same moment keep the order above.
         for fraction, action in sorted(events, key=lambda e: e[0]):
             self.freeze(self.when(fraction) if fraction < 1 else self.now)
@@ -387,11 +396,6 @@ class _Player:
     def restrict(self) -> None:
         do_set_restricted(actor=self.leader, case=self.current(), restricted=True, reason=self.story.restricted)
 
-    def record_risk(self) -> None:
-        assert self.story.risk is not None
-        level, rationale = self.story.risk
-        actions.do_set_risk_level(actor=self.manager, case=self.current(), level=level, rationale=rationale)
-
     def move(self, to_status: str) -> None:
         actions.do_transition(actor=self.account("manager"), case=self.current(), to_status=to_status)
 
@@ -489,6 +493,13 @@ class _Player:
                 self.freeze(clock.now() + dt.timedelta(hours=20))
                 self.add_note(note)
             self.settle()
+            if self.plan is not None:
+                self.plan.after_reopen(self.step)
+
+    def step(self) -> None:
+        """A few hours later (after what the worker does meanwhile)."""
+        self.settle()
+        self.freeze(clock.now() + dt.timedelta(hours=3))
 
 
 def _read_old_notifications(since_pk: int, now: dt.datetime) -> int:

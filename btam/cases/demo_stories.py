@@ -2,14 +2,17 @@
 
 Every text here is invented and plainly fictitious; students come from the generated roster (the
 loader, ``btam.cases.demo``, picks them) and are called "the student" in the notes. Times are days
-before the moment the demo is loaded.
+before the moment the demo is loaded. Each case's assessments, management plan and monitoring are
+in ``btam/assessments/demo_plans.py`` (``plan``), matching the stage it reached.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from btam.cases.models import ClosureReason, Note, RiskLevel, Status
+from btam.assessments.demo import CasePlan
+from btam.assessments.demo_plans import PLANS
+from btam.cases.models import ClosureReason, Note, Status
 from btam.intake.models import HowKnown, ReporterRole, YesNoUnknown
 
 Kind = Note.Kind
@@ -62,7 +65,8 @@ class Story:
     people: tuple[tuple[str, str, str], ...] = ()  # free-text (role, name, part)
     screening: str = ""  # the screening rationale (the decision: evaluate, unless no_further_action)
     no_further_action: bool = False
-    risk: tuple[str, str] | None = None  # (level, rationale)
+    # The assessments, interventions, check-ins and reassessments (btam/assessments/demo_plans.py).
+    plan: CasePlan | None = None
     notes: tuple[DemoNote, ...] = ()
     tasks: tuple[DemoTask, ...] = ()
     documents: tuple[str, ...] = ()  # "safety_plan", "screenshot"
@@ -126,11 +130,7 @@ STORIES: list[Story] = [
         ),
         screening="A written threat to a named student; the writer unknown at first. Substantive until shown "
         "otherwise.",
-        risk=(
-            RiskLevel.LOW,
-            "The writer admitted it, was angry about a seat change, has no means or plan and "
-            "showed remorse. Low: the conflict can be resolved.",
-        ),
+        plan=PLANS["locker-note"],
         notes=(
             DemoNote(Kind.RECORDS_REVIEW, "Hallway camera shows three students at the locker that morning."),
             DemoNote(
@@ -164,6 +164,7 @@ STORIES: list[Story] = [
         manager="leader",
         screening="Repeated statements of wanting to hurt one classmate, reported by a parent. A detailed "
         "evaluation is needed.",
+        plan=PLANS["home-statements"],
         notes=(
             DemoNote(
                 Kind.CONTACT,
@@ -198,11 +199,7 @@ STORIES: list[Story] = [
         stage=M,
         manager="leader",
         screening="Threats to staff tied to a grievance (an expulsion). A detailed evaluation is needed.",
-        risk=(
-            RiskLevel.MODERATE,
-            "Continuing anger at staff and statements about revenge, no weapon access "
-            "found, no plan. Moderate: a management plan with weekly check-ins.",
-        ),
+        plan=PLANS["expulsion-threats"],
         notes=(
             DemoNote(Kind.OBSERVATION, "Said twice in the front office that staff 'will pay' for his expulsion."),
             DemoNote(Kind.RECORDS_REVIEW, "Records from the previous school: expelled after a fight; no weapon."),
@@ -235,10 +232,7 @@ STORIES: list[Story] = [
             weapon=YesNoUnknown.UNKNOWN,
         ),
         screening="A posted threat of an unnamed weapon after a fight; substantive until shown otherwise.",
-        risk=(
-            RiskLevel.MODERATE,
-            "Intent to retaliate after a fight, a public threat, no weapon found at home. Moderate: a management plan.",
-        ),
+        plan=PLANS["weapon-posts"],
         notes=(
             DemoNote(
                 Kind.SOCIAL_MEDIA,
@@ -291,10 +285,7 @@ STORIES: list[Story] = [
             location="Stadium parking lot",
         ),
         screening="Threat of a group fight with weapons named; substantive.",
-        risk=(
-            RiskLevel.LOW,
-            "A conflict between groups; no weapon found, the students involved agreed to a mediation. Low.",
-        ),
+        plan=PLANS["game-fight"],
         notes=(
             DemoNote(
                 Kind.INTERVIEW,
@@ -330,7 +321,7 @@ STORIES: list[Story] = [
         subject=True,
         people=(("staff", "The teacher named in the note (demo)", "The note was left in his mailbox."),),
         screening="A written threat to a named teacher; substantive until shown otherwise.",
-        risk=(RiskLevel.LOW, "The student admitted writing it after a failing grade; no means, no plan, remorse. Low."),
+        plan=PLANS["teacher-note"],
         notes=(
             DemoNote(
                 Kind.RECORDS_REVIEW,
@@ -361,11 +352,7 @@ STORIES: list[Story] = [
         ),
         screening="Suicidal statements with a threat to others: a detailed evaluation and a suicide risk "
         "screening the same day.",
-        risk=(
-            RiskLevel.LOW,
-            "Suicide risk screening done the same day; the student is now in counseling, no "
-            "access to weapons, protective family. Low, with monitoring.",
-        ),
+        plan=PLANS["self-harm-others"],
         notes=(
             DemoNote(Kind.INTERVIEW, "Suicide risk screening by the school psychologist; parents came at once."),
             DemoNote(Kind.CONTACT, "The parents made an appointment with a therapist for tomorrow."),
@@ -399,12 +386,7 @@ STORIES: list[Story] = [
             how_known=HowKnown.TOLD,
         ),
         screening="Repeated threats to one person, and following her after school: a substantive threat.",
-        risk=(
-            RiskLevel.MODERATE,
-            "Continuing intent toward one person (repeated messages, waiting after "
-            "school) and a grievance (the breakup). No weapon access found, no plan or date. Moderate: a "
-            "management plan is needed.",
-        ),
+        plan=PLANS["former-girlfriend"],
         notes=(
             DemoNote(
                 Kind.INTERVIEW,
@@ -451,11 +433,7 @@ STORIES: list[Story] = [
             how_known=HowKnown.TOLD,
         ),
         screening="Repeated threats of an assault by several people on one student: substantive.",
-        risk=(
-            RiskLevel.LOW,
-            "Intent to fight one student, no weapon, no plan beyond a fight; the families "
-            "cooperate. Low: the underlying conflict can be resolved.",
-        ),
+        plan=PLANS["moved-conflict"],
         notes=(
             DemoNote(Kind.INTERVIEW, "Met both students separately. The conflict started over a basketball game."),
             DemoNote(Kind.CONTACT, "Both families met the assistant principal; a mediation was agreed."),
@@ -489,11 +467,7 @@ STORIES: list[Story] = [
         manager="leader",
         target=True,
         screening="A weapon brought to school and threats to classmates: substantive.",
-        risk=(
-            RiskLevel.MODERATE,
-            "A knife brought to school and threats after teasing; no injury, remorse "
-            "shown, the family cooperates. Moderate, with a safety plan.",
-        ),
+        plan=PLANS["pocketknife"],
         notes=(
             DemoNote(
                 Kind.OBSERVATION,
@@ -530,11 +504,7 @@ STORIES: list[Story] = [
             weapon=YesNoUnknown.UNKNOWN,
         ),
         screening="A posted video with what looks like a firearm and the school's name: substantive.",
-        risk=(
-            RiskLevel.HIGH,
-            "The 'gun' was a replica, but the student has talked about revenge on staff and "
-            "shows interest in past attacks. High until the plan is in place.",
-        ),
+        plan=PLANS["replica-gun"],
         notes=(
             DemoNote(
                 Kind.SOCIAL_MEDIA, "Saved the video before it was taken down (a screenshot is on the Documents tab)."
@@ -575,6 +545,7 @@ STORIES: list[Story] = [
         people=(("target", "Six students named on the list (first names only)", "Named on the list; being told."),),
         screening="A written list of people 'who will pay': possible targets and a grievance. Substantive until "
         "shown otherwise.",
+        plan=PLANS["list-of-names"],
         notes=(
             DemoNote(
                 Kind.INTERVIEW,
@@ -617,6 +588,7 @@ STORIES: list[Story] = [
         stage=E,
         target=True,
         screening="Threatening messages to one student after a breakup: substantive until shown otherwise.",
+        plan=PLANS["breakup-messages"],
         restricted="The student is the child of a staff member of this school: named members only.",
         notes=(
             DemoNote(
@@ -643,6 +615,7 @@ STORIES: list[Story] = [
         subject=False,
         screening="Violent drawings naming teachers: a concerning communication. A detailed evaluation is "
         "needed before any conclusion.",
+        plan=PLANS["drawings"],
         notes=(
             DemoNote(
                 Kind.RECORDS_REVIEW,
@@ -706,6 +679,7 @@ STORIES: list[Story] = [
         ),
         screening="A repeated statement of a plan to shoot, after a grievance (being excluded). When in doubt, "
         "treat it as substantive: a detailed evaluation is needed.",
+        plan=PLANS["gaming-chat"],
         notes=(
             DemoNote(
                 Kind.SOCIAL_MEDIA,
@@ -764,6 +738,7 @@ STORIES: list[Story] = [
         "Staff referral: after a failing grade, a 7th grader told classmates he wants to 'end' his science teacher.",
         opened=0.6,
         stage=S,
+        plan=PLANS["end-a-teacher"],
         manager="leader",
         incoming=DemoIncoming(
             "After getting his test back, the student told the table that he wants to 'end' his science teacher. Two "

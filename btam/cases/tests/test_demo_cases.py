@@ -1,4 +1,5 @@
-"""load_demo adds about twenty fictitious cases over every stage, through the real actions, once."""
+"""load_demo adds about twenty fictitious cases over every stage, through the real actions, once:
+with the assessments, levels, plans and monitoring their stage calls for."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from btam.accounts.models import User
+from btam.assessments import plan
+from btam.assessments.decision_actions import latest_decided
+from btam.assessments.models import Assessment, CheckIn, LevelChange, ReassessmentSchedule
 from btam.audit.models import AuditEvent, Verb
 from btam.cases.demo import load_demo_cases
 from btam.cases.demo_stories import STORIES
@@ -212,3 +216,67 @@ def test_the_restricted_demo_case_is_hidden_from_the_demo_sro(demo: Demo) -> Non
     assert not Case.objects.visible_to(demo_user("sro")).filter(pk=restricted.pk).exists()
     assert Case.objects.visible_to(demo_user("counselor")).filter(pk=restricted.pk).exists()
     assert Case.objects.visible_to(demo.leader).filter(pk=restricted.pk).exists()
+
+
+# Assessments, levels, plans and monitoring (btam/assessments/demo_plans.py) ----------------------------
+
+
+def past_evaluation(district: District) -> list[Case]:
+    """Cases that entered management: open ones there or in monitoring, closed ones closed from there."""
+    later = [Status.MANAGEMENT, Status.MONITORING]
+    cases = Case.objects.filter(district=district)
+    return list(cases.filter(status__in=later)) + list(cases.filter(status=Status.CLOSED, closed_from__in=later))
+
+
+def test_every_case_past_evaluation_has_a_decided_assessment_whose_level_is_on_the_case(demo: Demo) -> None:
+    cases = past_evaluation(demo.district)
+    assert len(cases) >= 10
+    for case in cases:
+        latest = latest_decided(case)
+        assert latest is not None, case.number
+        assert (latest.level, latest.scheme_id) == (case.risk_level, case.risk_scheme), case.number
+        assert latest.rationale and case.risk_rationale == latest.rationale, case.number
+        # The level took effect through the decision: it is the last entry of the case's level history.
+        last = LevelChange.objects.filter(case=case).order_by("set_at", "pk").last()
+        assert last is not None and last.assessment_id == latest.pk, case.number
+    # Cases still in screening or evaluation have no level yet.
+    early = Case.objects.filter(district=demo.district, status__in=[Status.SCREENING, Status.EVALUATION])
+    assert not early.exclude(risk_level="").exists()
+
+
+def test_monitoring_cases_have_a_reassessment_schedule_and_check_ins(demo: Demo) -> None:
+    monitored = Case.objects.filter(district=demo.district, status=Status.MONITORING)
+    assert monitored.count() >= 3
+    for case in monitored:
+        found = ReassessmentSchedule.objects.get(case=case)
+        assert case.reassess_due_on == found.due_on, case.number
+        assert CheckIn.objects.filter(case=case).count() >= 2, case.number
+
+
+def test_a_reassessment_changed_a_level_and_a_decision_waits_for_the_leader(demo: Demo) -> None:
+    reassessed = Assessment.objects.filter(
+        case__district=demo.district, previous__isnull=False, status=Assessment.Status.DECIDED
+    )
+    pairs = [(a, a.previous.level if a.previous else "") for a in reassessed.select_related("previous")]
+    changed = [(a, before) for a, before in pairs if a.level != before]
+    assert changed, "no reassessment changed a level"
+    assert ("moderate", "low") in {(before, a.level) for a, before in changed}
+    for assessment, before in changed:
+        change = LevelChange.objects.get(assessment=assessment)
+        assert (change.previous_level, change.level) == (before, assessment.level)
+    pending = Assessment.objects.filter(case__district=demo.district, status=Assessment.Status.PENDING_APPROVAL)
+    assert pending.count() == 1
+    waiting = pending.get()
+    assert waiting.level == "high" and waiting.decided_by == demo_user("counselor")
+    assert waiting.case.status == Status.EVALUATION and not waiting.case.risk_level
+
+
+def test_the_plan_of_each_open_case_holds_the_interventions_its_level_requires(demo: Demo) -> None:
+    with_level = Case.objects.filter(district=demo.district).exclude(risk_level="").exclude(status=Status.CLOSED)
+    assert with_level.count() >= 8
+    required_somewhere = False
+    for case in with_level:
+        required, _suggested = plan.level_rules(case)
+        required_somewhere = required_somewhere or bool(required)
+        assert plan.required_missing(case) == [], case.number
+    assert required_somewhere
