@@ -32,6 +32,7 @@ from btam.people.models import Person
 from btam.testing import make_member
 from e2e.conftest import AxeCheck, PageMaker
 from e2e.helpers import sign_in, submit_password
+from e2e.test_assessments import add_intervention, answer_substantive_serious, choose, start_decision_tree
 
 NARRATIVE = "A student in the science lab said he will bring a knife on Friday and hurt the boy who laughed at him."
 TITLE = "Knife threat in the science lab (test)"
@@ -244,13 +245,25 @@ def test_a_case_from_an_anonymous_report_through_every_stage_to_closed_and_reope
     screening.get_by_role("button", name="Record the screening decision").click()
     expect(team.get_by_text("Screening decision recorded.")).to_be_visible()
     move_to(team, "Evaluation")
-    open_details(team, "Record the risk level")
-    risk = team.locator("#action-risk")
-    risk.get_by_label("Risk level").select_option(label="Moderate")
-    risk.get_by_label("Written rationale").fill("Anger at one student, no knife found at home; a plan is needed.")
-    risk.get_by_role("button", name="Record the risk level").click()
+    # The risk level comes from an assessment (the decision tree, decided at the level it suggests),
+    # and the move to monitoring needs the interventions the level requires (the Plan tab).
+    tab(team, "Assessments")
+    start_decision_tree(team)
+    answer_substantive_serious(team)
+    decide = team.locator("#decide")
+    choose(decide, "Moderate")
+    field(decide, "Rationale").fill("Anger at one student, no knife found at home; a plan is needed.")
+    decide.get_by_role("button", name="Record the decision").click()
+    expect(team.get_by_text("Decision recorded: the case's level is now Moderate.")).to_be_visible()
+    tab(team, "Overview")
+    expect(team.get_by_test_id("case-risk-level")).to_contain_text("Moderate")
     expect(team.get_by_test_id("risk-rationale")).to_contain_text("a plan is needed")
     move_to(team, "Management")
+    tab(team, "Plan")
+    start = timezone.localdate()
+    for code, kind in (("safety-plan", "Safety plan"), ("parent-conference", "Parent conference")):
+        add_intervention(team, code, kind, member, starts_on=start, ends_on=start + dt.timedelta(days=28))
+    tab(team, "Overview")
     move_to(team, "Monitoring")
     axe_check(team)
 
