@@ -145,7 +145,7 @@ def add_intervention(page: Page, code: str, kind: str, owner: User, *, starts_on
     expect(form).to_have_attribute("open", "")
     expect(field(form, "Intervention").locator("option:checked")).to_have_text(kind)
     field(form, "Owner").select_option(label=str(owner))
-    field(form, "Start").fill(starts_on.isoformat())
+    field(form, "Start date").fill(starts_on.isoformat())
     field(form, "End or review").fill(ends_on.isoformat())
     form.get_by_role("button", name="Add to the plan").click()
     expect(page.get_by_text("Intervention added to the plan.")).to_be_visible()

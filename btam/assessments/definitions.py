@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 INSTRUMENTS_DIR: Path = Path(__file__).resolve().parent / "instruments"
@@ -64,7 +64,7 @@ FINDINGS: Final = (CONCERN, NO_CONCERN, NOT_YET_KNOWN)
 FINDING_LABELS: Final = {CONCERN: _("Concern"), NO_CONCERN: _("No concern"), NOT_YET_KNOWN: _("Not yet known")}
 # For a protective factor the same values read: is there a concern about this protection?
 PROTECTIVE_FINDING_LABELS: Final = {
-    NO_CONCERN: _("In place"),
+    NO_CONCERN: pgettext_lazy("protective factor", "In place"),
     CONCERN: _("Missing or weak"),
     NOT_YET_KNOWN: _("Not yet known"),
 }

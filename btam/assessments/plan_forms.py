@@ -43,7 +43,7 @@ class InterventionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What is to be done, by whom outside the team, how often."),
     )
-    starts_on = forms.DateField(label=_("Start"), required=False, widget=DateInput, error_messages=_DATE_ERRORS)
+    starts_on = forms.DateField(label=_("Start date"), required=False, widget=DateInput, error_messages=_DATE_ERRORS)
     ends_on = forms.DateField(
         label=_("End or review"),
         required=False,

@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from btam.assessments import definitions
 from btam.assessments.models import AssessmentSettings
@@ -94,7 +95,10 @@ class SettingsForm(forms.Form):
                 required=False,
                 min_value=MIN_DAYS,
                 max_value=MAX_DAYS,
-                help_text=_("Blank: the scheme’s %(days)d days.") % {"days": level.reassess_days},
+                help_text=ngettext(
+                    "Blank: the scheme’s %(days)d day.", "Blank: the scheme’s %(days)d days.", level.reassess_days
+                )
+                % {"days": level.reassess_days},
                 error_messages={
                     "invalid": _("Enter a whole number of days, or leave it blank."),
                     "min_value": _("At least %(limit_value)s day."),
@@ -169,7 +173,7 @@ class DefinitionUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Definition file (JSON)"),
         allow_empty_file=True,  # an empty file gets the action's message, naming it
-        help_text=_("Name it <id>.v<version>.json, for example my-checklist.v1.json. At most 256 KB, UTF-8."),
+        help_text=_("Name it ID.vVERSION.json, for example my-checklist.v1.json. At most 256 KB, UTF-8."),
         error_messages={"required": _("Choose a file to upload.")},
         widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
     )
