@@ -60,6 +60,7 @@ def summary(user: User) -> CaseSummary:
             visible.filter(closure_requested_at__isnull=False).exclude(status=Status.CLOSED).count()
         )
         result.decisions_waiting = Assessment.objects.filter(
-            status=Assessment.Status.PENDING_APPROVAL, case__in=visible
+            status=Assessment.Status.PENDING_APPROVAL,
+            case__in=visible.exclude(status=Status.CLOSED).filter(merged_into__isnull=True),
         ).count()
     return result
