@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/openbtam
 DEV_ENV := var/dev.env
 
-.PHONY: help venv assets dev-env migrate demo run lint typecheck test test-sqlite test-postgres e2e chromium clean
+.PHONY: help venv assets dev-env migrate demo run lint typecheck test test-suites test-sqlite test-sqlite-only test-postgres test-postgres-only messages e2e chromium clean
 
 help:
 	@echo "make run   - set up (venv, packages, assets, database, demo district) and serve on http://$(HOST):$(PORT)"
@@ -61,12 +61,18 @@ lint: venv
 typecheck: venv
 	DEBUG=1 .venv/bin/mypy btam
 
-test-sqlite: venv assets
-	@echo "== Test suite on SQLite =="
+messages: venv
 	DEBUG=1 $(PY) manage.py compilemessages --locale es --ignore=.venv --ignore=node_modules -v0
+
+test-sqlite: venv assets messages test-sqlite-only
+
+test-sqlite-only:
+	@echo "== Test suite on SQLite =="
 	env -u DATABASE_URL .venv/bin/pytest -q
 
-test-postgres: venv assets
+test-postgres: venv assets messages test-postgres-only
+
+test-postgres-only:
 	@echo "== Test suite on PostgreSQL ($(PG_URL)) =="
 	@if DATABASE_URL="$(PG_URL)" $(PY) scripts/db_reachable.py; then \
 	  DATABASE_URL="$(PG_URL)" .venv/bin/pytest -q; \
@@ -83,7 +89,11 @@ e2e: venv assets chromium
 	@echo "== Browser tests (Playwright, system Chromium) =="
 	env -u DATABASE_URL .venv/bin/pytest -q e2e
 
-test: lint typecheck test-sqlite test-postgres e2e
+# Both suites at once (scripts/run_suites.sh), then the browser tests.
+test-suites: venv assets messages
+	@bash scripts/run_suites.sh
+
+test: lint typecheck test-suites e2e
 
 clean:
 	rm -rf .venv node_modules staticfiles var/test-*

@@ -342,15 +342,21 @@ FIELDS = [*CaseFilterForm.FILTER_FIELDS, "q", "page", "name", "query"]
 def test_no_value_in_any_field_makes_a_500(world: Any, leader: Client) -> None:
     make_case(world, title="Gymnasium threat", status=Status.EVALUATION)
     bad = []
+    # Every field through the address (a plain GET) and the form (an htmx POST); the other two ways
+    # in (htmx GET, plain POST) read the same form and differ only in what they render, so they get
+    # the fields that change what is rendered; saving a filter reads its name and query.
+    ways: dict[str, list[Any]] = {
+        "plain GET": [lambda d: leader.get(URL, d)],
+        "htmx POST": [lambda d: leader.post(URL, d, headers=HTMX)],
+    }
     for field in FIELDS:
+        sends = [*ways["plain GET"], *ways["htmx POST"]]
+        if field in ("q", "page", "sort", "order"):
+            sends += [lambda d: leader.get(URL, d, headers=HTMX), lambda d: leader.post(URL, d)]
+        if field in ("name", "query"):
+            sends.append(lambda d: leader.post("/cases/filters/", d))
         for value in GARBAGE:
-            for send in (
-                lambda d: leader.get(URL, d),
-                lambda d: leader.get(URL, d, headers=HTMX),
-                lambda d: leader.post(URL, d),
-                lambda d: leader.post(URL, d, headers=HTMX),
-                lambda d: leader.post("/cases/filters/", d),
-            ):
+            for send in sends:
                 response = send({"stage": "evaluation", field: value})
                 if response.status_code >= 500:
                     bad.append((field, value[:10], response.status_code))
