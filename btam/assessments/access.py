@@ -11,11 +11,10 @@ its own intervention kinds) are managed by its database managers and district-wi
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import Http404
 
 from btam.accounts.models import Role, User
-from btam.assessments.models import Assessment, Intervention
+from btam.assessments.models import Intervention
 from btam.cases import access as case_access
 from btam.cases.models import Case
 
@@ -27,19 +26,10 @@ def get_case(user: User, pk: int, *, write: bool = False) -> Case:
     return case_access.get_case_for_user(user, pk, write=write)
 
 
-def get_assessment(user: User, case_pk: int, assessment_pk: int, *, write: bool = False) -> tuple[Case, Assessment]:
-    """One assessment of a case the user may see (404 otherwise; 403 for a write when read-only)."""
-    case = get_case(user, case_pk, write=write)
-    try:
-        assessment = Assessment.objects.get(pk=assessment_pk, case=case)
-    except Assessment.DoesNotExist:
-        raise Http404 from None
-    return case, assessment
-
-
 def get_intervention(
     user: User, case_pk: int, intervention_pk: int, *, write: bool = False
 ) -> tuple[Case, Intervention]:
+    """One intervention of a case the user may see (404 otherwise; 403 for a write when read-only)."""
     case = get_case(user, case_pk, write=write)
     try:
         intervention = Intervention.objects.get(pk=intervention_pk, case=case)
@@ -48,11 +38,8 @@ def get_intervention(
     return case, intervention
 
 
-def visible_assessments(user: User) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(case__in=Case.objects.visible_to(user))
-
-
 def can_approve(user: User, case: Case) -> bool:
+    """Whether the user may approve a decision on the case: a team leader of the case."""
     return case_access.is_leader_for(user, case)
 
 

@@ -6,9 +6,15 @@
 answers format (docs/assessments.md) for the items posted only (a partial save merges those), with a
 message per field; it renders the same values again after a refused save, so nothing typed is lost.
 
+Each checklist item and tree step also has an optional evidence note (note, source, date), stored
+as ``{"value": ..., "note": ..., "source": ..., "date": ...}`` (a plain value when there is none); a
+save that does not post an item's note fields keeps the note saved.
+
 Field names: ``item-<id>`` (checklist), ``step-<id>`` (decision tree), ``theme-<id>-finding``,
-``theme-<id>-rows`` and ``theme-<id>-<n>-text|source|date`` (themes); ``revision`` and ``version``
-are hidden. A posted name of that shape that is not part of the version is refused, not ignored.
+``theme-<id>-rows`` and ``theme-<id>-<n>-text|source|date`` (themes), ``note-item-<id>``,
+``source-item-<id>``, ``date-item-<id>`` (an item's note; ``...-step-<id>`` for a step: the part
+first, as ids may contain hyphens); ``revision`` and ``version`` are hidden. A posted name of that
+shape that is not part of the version is refused, not ignored.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ NOT_ANSWERED = ""
 # Empty evidence rows offered under a theme's entries (more after each save).
 BLANK_EVIDENCE_ROWS = 1
 _NAME = re.compile(r"^(item|step|theme)-(.+?)(?:-(finding|rows|\d+-(?:text|source|date)))?$")
+_NOTE_NAME = re.compile(r"^(?:note|source|date)-(item|step)-(.+)$")
+NOTE_PARTS = ("note", "source", "date")
 
 
 @dataclass
@@ -63,9 +71,10 @@ class InputField:
     name: str
     label: str
     help: str
-    kind: str  # "text" or "date"
+    kind: str  # "text", "line" (one line) or "date"
     value: str = ""
     error: str = ""
+    max_length: int = 0  # the browser's limit too (0: the template's default)
 
     @property
     def id(self) -> str:
@@ -73,9 +82,43 @@ class InputField:
 
 
 @dataclass
+class NoteFields:
+    """The optional evidence note of a checklist item or a tree step (collapsed under it)."""
+
+    legend: str
+    note: InputField
+    source: InputField
+    date: InputField
+
+    @property
+    def id(self) -> str:
+        return self.note.id + "-group"
+
+    @property
+    def parts(self) -> tuple[InputField, InputField, InputField]:
+        return (self.note, self.source, self.date)
+
+    @property
+    def names(self) -> tuple[str, str, str]:
+        return (self.note.name, self.source.name, self.date.name)
+
+    @property
+    def given(self) -> bool:
+        return any(part.value for part in self.parts)
+
+    @property
+    def error(self) -> str:
+        return " ".join(part.error for part in self.parts if part.error)
+
+    def as_answer(self) -> dict[str, str]:
+        return {key: part.value for key, part in zip(NOTE_PARTS, self.parts, strict=True) if part.value}
+
+
+@dataclass
 class ItemBlock:
     item: Item
     field: ChoiceField | InputField
+    evidence: NoteFields
 
 
 @dataclass
@@ -120,6 +163,7 @@ class ThemeBlock:
 class StepBlock:
     step: Step
     field: ChoiceField
+    evidence: NoteFields
     on_path: bool = False
     is_next: bool = False
 
@@ -148,7 +192,11 @@ class AnswersForm:
                     title=str(section.title),
                     help=str(section.help),
                     items=[
-                        ItemBlock(item=item, field=self._item_field(item, values.get(item.id)))
+                        ItemBlock(
+                            item=item,
+                            field=self._item_field(item, engine.answer_value(values.get(item.id))),
+                            evidence=_note_fields("item", item.id, str(item.text), values.get(item.id)),
+                        )
                         for item in section.items
                     ],
                 )
@@ -158,7 +206,13 @@ class AnswersForm:
             self.themes = [self._theme_block(theme, values.get(theme.id)) for theme in self.instrument.themes]
         else:
             self.steps = [
-                StepBlock(step=step, field=self._step_field(step, values.get(step.id)))
+                StepBlock(
+                    step=step,
+                    field=self._step_field(step, engine.answer_value(values.get(step.id))),
+                    evidence=_note_fields(
+                        "step", step.id, _("Step %(number)d") % {"number": step.step}, values.get(step.id)
+                    ),
+                )
                 for step in self.instrument.steps
             ]
         if self.data is not None:
@@ -257,9 +311,7 @@ class AnswersForm:
                 self._read_theme(theme, data)
         else:
             for step in self.steps:
-                if step.field.name in data:
-                    step.field.value = data.get(step.field.name, "").strip()
-                    self.cleaned[step.step.id] = step.field.value or None
+                self._read_answer(step.step.id, step.field, step.evidence, data)
         self._check_with_engine()
 
     def _refuse_unknown_names(self, data: QueryDict) -> None:
@@ -270,6 +322,12 @@ class AnswersForm:
         themes = {t.theme.id for t in self.themes}
         unknown = []
         for name in data:
+            note = _NOTE_NAME.match(name)
+            if note is not None:
+                prefix, ident = note.groups()
+                if not ((prefix == "item" and ident in items) or (prefix == "step" and ident in steps)):
+                    unknown.append(name)
+                continue
             match = _NAME.match(name)
             if match is None:
                 continue
@@ -294,17 +352,26 @@ class AnswersForm:
             )
 
     def _read_item(self, block: ItemBlock, data: QueryDict) -> None:
-        f = block.field
-        if f.name not in data:
+        self._read_answer(block.item.id, block.field, block.evidence, data)
+
+    def _read_answer(self, key: str, f: ChoiceField | InputField, evidence: NoteFields, data: QueryDict) -> None:
+        """An item's or a step's answer and its note, if posted (a partial save posts some items only).
+        The note's fields not posted at all keep the saved note; posted empty, they clear it."""
+        posted_note = any(name in data for name in evidence.names)
+        if f.name not in data and not posted_note:
             return
-        value = data.get(f.name, "").strip()
-        f.value = value
-        if isinstance(f, InputField) and f.kind == "date" and value:
-            error = _date_error(value)
-            if error:
-                f.error = error
-                return
-        self.cleaned[block.item.id] = value or None
+        if f.name in data:
+            f.value = data.get(f.name, "").strip()
+        if isinstance(f, InputField) and f.kind == "date" and f.value:
+            f.error = _date_error(f.value) or ""
+        if posted_note:
+            for part in evidence.parts:
+                part.value = data.get(part.name, "").strip()
+            _check_note(evidence)
+        if f.error or evidence.error:
+            return
+        note = evidence.as_answer()
+        self.cleaned[key] = {"value": f.value or None, **note} if note else (f.value or None)
 
     def _read_theme(self, block: ThemeBlock, data: QueryDict) -> None:
         if block.rows_name not in data and block.finding.name not in data:
@@ -356,6 +423,10 @@ class AnswersForm:
         messages: list[str] = []
         for section in self.sections:
             messages += [f"{block.field.label}: {block.field.error}" for block in section.items if block.field.error]
+            messages += [
+                f"{block.evidence.legend}: {block.evidence.error}" for block in section.items if block.evidence.error
+            ]
+        messages += [f"{block.evidence.legend}: {block.evidence.error}" for block in self.steps if block.evidence.error]
         for theme in self.themes:
             if theme.error:
                 messages.append(f"{theme.theme.title}: {theme.error}")
@@ -393,6 +464,45 @@ class AnswersForm:
         titles.update({t.theme.id: str(t.theme.title) for t in self.themes})
         titles.update({b.step.id: f"{_('Step')} {b.step.step}" for b in self.steps})
         return [titles.get(key, key) for key, value in self.cleaned.items() if (saved.get(key) or None) != value]
+
+
+def _note_fields(prefix: str, ident: str, title: str, answer: Any) -> NoteFields:
+    """The note fields of an item (``prefix`` "item") or a step ("step"), showing the saved note."""
+    saved = engine.answer_note(answer)
+    return NoteFields(
+        legend=_("Evidence: %(title)s") % {"title": title},
+        note=InputField(
+            name=f"note-{prefix}-{ident}",
+            label=_("Note"),
+            help=_("What supports this answer (at most %(limit)s characters).") % {"limit": f"{engine.MAX_NOTE:,}"},
+            kind="text",
+            value=saved.get("note", ""),
+            max_length=engine.MAX_NOTE,
+        ),
+        source=InputField(
+            name=f"source-{prefix}-{ident}",
+            label=_("Source"),
+            help=_("Who or what it comes from: an interview, a record, an observation."),
+            kind="line",
+            value=saved.get("source", ""),
+            max_length=engine.MAX_NOTE_SOURCE,
+        ),
+        date=InputField(
+            name=f"date-{prefix}-{ident}", label=_("Date"), help="", kind="date", value=saved.get("date", "")
+        ),
+    )
+
+
+def _check_note(evidence: NoteFields) -> None:
+    """Field messages for a note too long, a source too long, a bad or future date."""
+    for part, limit in ((evidence.note, engine.MAX_NOTE), (evidence.source, engine.MAX_NOTE_SOURCE)):
+        if len(part.value) > limit:
+            part.error = _("At most %(limit)s characters (this is %(length)s).") % {
+                "limit": f"{limit:,}",
+                "length": f"{len(part.value):,}",
+            }
+    if evidence.date.value:
+        evidence.date.error = _date_error(evidence.date.value) or ""
 
 
 def _int_or_none(value: Any) -> int | None:

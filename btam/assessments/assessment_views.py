@@ -27,9 +27,9 @@ from django.views.decorators.cache import never_cache
 
 from btam.assessments import access, decision_actions, engine, history, levels
 from btam.assessments.assessment_forms import AnswersForm, DecisionForm, DeclineForm, DissentForm, StartForm
-from btam.assessments.decision_actions import AssessmentError, StaleSave
+from btam.assessments.decision_actions import AssessmentError, PendingDecision, StaleSave
 from btam.assessments.definitions import Instrument, Level, LevelScheme
-from btam.assessments.models import Assessment, Contribution, Dissent
+from btam.assessments.models import Assessment, Contribution, DeclinedDecision, Dissent
 from btam.cases import access as case_access
 from btam.cases.actions import CaseError
 from btam.cases.models import Case
@@ -67,6 +67,37 @@ def _assessment_of(case: Case, assessment_pk: int) -> Assessment:
 
 def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
+
+
+def _decision_form(data: Any = None) -> DecisionForm:
+    """The decision form, its revision required: a decision is made on the answers of one revision
+    (a post without it comes from an incomplete or old page)."""
+    form = DecisionForm(data)
+    field = form.fields["revision"]
+    field.required = True
+    missing = _("The form is incomplete (its revision is missing): reload the page.")
+    field.error_messages.update({"required": missing, "invalid": missing})
+    return form
+
+
+@dataclass(frozen=True)
+class DeclinedRow:
+    """A declined decision as the assessment page lists it."""
+
+    declined: DeclinedDecision
+    level_label: str
+
+
+def _declined_rows(assessment: Assessment, labels: history.Labels) -> list[DeclinedRow]:
+    rows = (
+        DeclinedDecision.objects.filter(assessment=assessment)
+        .select_related("decided_by", "declined_by")
+        .order_by("-declined_at", "-pk")
+    )
+    return [
+        DeclinedRow(declined=row, level_label=labels.label(row.scheme_id, row.level, row.scheme_version))
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -306,6 +337,7 @@ def _detail_page(
     dissent_form: DissentForm | None = None,
     error: str = "",
     error_part: str = "",
+    error_link: tuple[str, str] | None = None,
     notice: str = "",
     differences: list[str] | None = None,
     preview: bool = False,
@@ -339,12 +371,17 @@ def _detail_page(
         "title": str(instrument.title) if instrument else assessment.instrument_id,
         "error": error,
         "error_part": error_part,
+        # (url, label) of what the error names (the decision waiting for approval).
+        "error_link": error_link,
         "notice": notice,
         "differences": differences or [],
         "preview": preview,
         "move": level_move(assessment, labels),
         "can_approve": assessment.status == Assessment.Status.PENDING_APPROVAL
         and case_access.is_leader_for(user, case),
+        # A level took effect after this pending decision was recorded: it cannot be approved.
+        "superseded": decision_actions.superseded(assessment),
+        "declined_decisions": _declined_rows(assessment, labels),
         "decline_form": decline_form or DeclineForm(),
         "dissent_form": dissent_form or DissentForm(),
         "dissents": list(
@@ -386,6 +423,7 @@ def _detail_page(
                 for lv in scheme.levels
             ]
             context["scheme"] = scheme
+            context["pending_elsewhere"] = decision_actions.pending_decision(case, exclude=assessment)
             context["decision_form"] = decision_form or DecisionForm(
                 initial={
                     "rationale": assessment.rationale,
@@ -555,7 +593,7 @@ def decide(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
     assessment = _assessment_of(case, assessment_pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form = DecisionForm(request.POST)
+    form = _decision_form(request.POST)
     if not form.is_valid():
         problems = " ".join(str(e) for errors in form.errors.values() for e in errors)
         return _detail_page(
@@ -574,7 +612,7 @@ def decide(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
             level_id=form.cleaned_data["level"],
             rationale=form.cleaned_data["rationale"],
             override_reason=form.cleaned_data["override_reason"],
-            revision=form.cleaned_data.get("revision"),
+            revision=form.cleaned_data["revision"],
         )
     except CaseError as exc:
         if (gone := _lost_access(request, case, exc)) is not None:
@@ -584,12 +622,21 @@ def decide(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
         if isinstance(exc, StaleSave):
             data = request.POST.copy()
             data["revision"] = str(exc.current_revision)
-            form = DecisionForm(data)
+            form = _decision_form(data)
             form.is_valid()
         return _detail_page(
-            request, case, assessment, decision_form=form, error=str(exc), error_part="decision", status=400
+            request,
+            case,
+            assessment,
+            decision_form=form,
+            error=str(exc),
+            error_part="decision",
+            error_link=(exc.link, str(exc.link_label)) if isinstance(exc, PendingDecision) else None,
+            status=400,
         )
-    label = levels.level_label(decided.scheme_id, decided.level)
+    label = levels.level_label(
+        decided.scheme_id, decided.level, district_id=decided.district_id, version=decided.scheme_version
+    )
     if decided.status == Assessment.Status.PENDING_APPROVAL:
         messages.success(
             request,
@@ -622,7 +669,11 @@ def approve(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
     messages.success(
         request,
         _("Decision approved: the case's level is now %(level)s.")
-        % {"level": levels.level_label(approved.scheme_id, approved.level)},
+        % {
+            "level": levels.level_label(
+                approved.scheme_id, approved.level, district_id=approved.district_id, version=approved.scheme_version
+            )
+        },
     )
     return redirect("assessments:detail", pk=case.pk, assessment_pk=approved.pk)
 

@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from btam.assessments import engine, levels
 from btam.assessments.definitions import Instrument, Level, LevelScheme, Registry
-from btam.assessments.models import Assessment, Contribution, Dissent, LevelChange
+from btam.assessments.models import Assessment, Contribution, DeclinedDecision, Dissent, LevelChange
 from btam.audit.models import Verb
 from btam.cases import access as case_access
 from btam.cases.actions import CaseError, audit, clean_text, ensure_editable, lock_case, snapshot, touch
@@ -49,6 +50,16 @@ OPEN_STATUSES = (Assessment.Status.DRAFT, Assessment.Status.PENDING_APPROVAL)
 
 class AssessmentError(CaseError):
     """A change to an assessment that cannot be made; the message is for the user."""
+
+
+class PendingDecision(AssessmentError):
+    """Another decision on the case waits for a leader's approval: ``link`` leads to it."""
+
+    def __init__(self, message: str, *, pending: Assessment) -> None:
+        super().__init__(message)
+        self.pending = pending
+        self.link = detail_path(pending)
+        self.link_label = _("Open the decision waiting for approval")
 
 
 class StaleSave(AssessmentError):  # noqa: N818 (a refusal, like CaseError)
@@ -154,6 +165,24 @@ def detail_path(assessment: Assessment) -> str:
     return reverse("assessments:detail", args=[assessment.case_id, assessment.pk])
 
 
+def pending_decision(case: Case | int, *, exclude: Assessment | int | None = None) -> Assessment | None:
+    """The case's decision waiting for a leader's approval, if any (at most one: recording another
+    is refused while one waits)."""
+    case_id = case if isinstance(case, int) else case.pk
+    found = Assessment.objects.filter(case_id=case_id, status=Assessment.Status.PENDING_APPROVAL)
+    if exclude is not None:
+        found = found.exclude(pk=exclude if isinstance(exclude, int) else exclude.pk)
+    return found.order_by("decided_at", "pk").first()
+
+
+def superseded(assessment: Assessment) -> bool:
+    """A level took effect on the case after this decision was recorded (a newer decision, or a
+    level set on the case): approving it now would replace the newer level with an older view."""
+    if assessment.status != Assessment.Status.PENDING_APPROVAL or assessment.decided_at is None:
+        return False
+    return LevelChange.objects.filter(case_id=assessment.case_id, set_at__gt=assessment.decided_at).exists()
+
+
 # Internal helpers --------------------------------------------------------------------------------
 
 
@@ -207,6 +236,24 @@ def _notify(*, recipients: list[User], case: Case, assessment: Assessment, kind:
         dedupe_scope=scope,
         email=True,
     )
+
+
+def _pending_message(waiting: Assessment) -> str:
+    """Why no decision can be recorded now: the one waiting for approval, named."""
+    try:
+        title = str(instrument_of(waiting).title)
+    except AssessmentError:
+        title = waiting.instrument_id
+    return _(
+        "Nothing was recorded: a decision on this case is waiting for a team leader's approval (%(level)s, "
+        "recorded with “%(instrument)s” on %(date)s). A leader approves or declines it first; then record this one."
+    ) % {
+        "level": levels.level_label(
+            waiting.scheme_id, waiting.level, district_id=waiting.district_id, version=waiting.scheme_version
+        ),
+        "instrument": title,
+        "date": timezone.localdate(waiting.decided_at).isoformat() if waiting.decided_at else "",
+    }
 
 
 def _audit_detail(assessment: Assessment, **extra: Any) -> dict[str, Any]:
@@ -301,11 +348,7 @@ def _item_ids(instrument: Instrument) -> set[str]:
 
 
 def _is_empty(value: Any) -> bool:
-    if value is None or value == "":
-        return True
-    if isinstance(value, Mapping):
-        return not value.get("finding") and not value.get("evidence")
-    return False
+    return engine.is_empty(value)  # an item's answer with an evidence note is not empty without its value
 
 
 def check_answers(instrument: Instrument, answers: Mapping[str, Any], *, version: int | None = None) -> list[str]:
@@ -393,11 +436,13 @@ def do_record_decision(
     level_id: str,
     rationale: str,
     override_reason: str = "",
-    revision: int | None = None,
+    revision: int,
 ) -> Assessment:
     """Record the team's decision: ``level_id`` of the district's scheme with its written rationale
-    (and ``override_reason`` when it differs from the suggestion). A level that needs approval waits
-    for a leader (notified) unless the actor is one; otherwise the level takes effect now."""
+    (and ``override_reason`` when it differs from the suggestion). ``revision``: the assessment's
+    revision the decision was made on (the page's; refused when the answers changed since). A level
+    that needs approval waits for a leader (notified) unless the actor is one; otherwise the level
+    takes effect now. Refused while another decision on the case waits for approval."""
     rationale = clean_text(rationale, label=_("The rationale"), max_chars=MAX_RATIONALE_CHARS, required=True)
     override_reason = clean_text(
         override_reason, label=_("The reason for differing"), max_chars=MAX_REASON_CHARS, required=False
@@ -406,7 +451,10 @@ def do_record_decision(
         case, fresh = _locked(assessment, actor)
         if fresh.status != Assessment.Status.DRAFT:
             raise _status_refusal(fresh, doing=_("recording a decision"))
-        if revision is not None and fresh.revision != revision:
+        waiting = pending_decision(case, exclude=fresh)
+        if waiting is not None:
+            raise PendingDecision(_pending_message(waiting), pending=waiting)
+        if fresh.revision != revision:
             raise StaleSave(
                 _(
                     "The answers changed after you opened the page, and with them perhaps the suggestion. "
@@ -447,7 +495,7 @@ def do_record_decision(
         evaluation = suggestion.evaluation
         fresh.suggested_outcome = evaluation.outcome or ""
         fresh.suggested_level = suggestion.level.id if suggestion.level else ""
-        fresh.suggestion_reasons = [str(reason) for reason in evaluation.reasons]
+        fresh.suggestion_reasons = [str(reason) for reason in evaluation.reasons]  # encrypted (a JSON text)
         fresh.scheme_id, fresh.scheme_version = scheme.id, scheme.version
         fresh.level, fresh.level_rank = level.id, scheme.rank(level.id)
         fresh.rationale, fresh.override_reason = rationale, override_reason
@@ -505,6 +553,13 @@ def do_approve_decision(*, actor: User, assessment: Assessment) -> Assessment:
             raise AssessmentError(_("No decision of this assessment is waiting for approval."))
         if not case_access.is_leader_for(actor, case):
             raise AssessmentError(_("Only a team leader of the case's school can approve this decision."))
+        if superseded(fresh):
+            raise AssessmentError(
+                _(
+                    "A newer decision took effect since; decline this one or reassess. (A level took effect on "
+                    "this case after this decision was recorded: approving it would replace the newer level.)"
+                )
+            )
         scheme = scheme_of(fresh)
         if scheme is None:
             raise AssessmentError(
@@ -530,8 +585,10 @@ def do_approve_decision(*, actor: User, assessment: Assessment) -> Assessment:
 
 
 def do_decline_decision(*, actor: User, assessment: Assessment, reason: str) -> Assessment:
-    """A team leader declines a decision waiting for approval, with a reason: the assessment is a
-    draft again (its rationale kept for the next attempt) and the member who recorded it is told."""
+    """A team leader declines a decision waiting for approval, with a reason: the decision is kept
+    in the record (a :class:`~btam.assessments.models.DeclinedDecision`: its level, rationale, who
+    recorded it and who declined it, when and why), the assessment is a draft again (its rationale
+    kept for the next attempt) and the member who recorded it is told."""
     reason = clean_text(reason, label=_("The reason for declining"), max_chars=MAX_REASON_CHARS, required=True)
     with transaction.atomic():
         case, fresh = _locked(assessment, actor)
@@ -542,6 +599,23 @@ def do_decline_decision(*, actor: User, assessment: Assessment, reason: str) -> 
         at = clock.now()
         recorder_id = fresh.decided_by_id
         declined_level = fresh.level
+        declined = DeclinedDecision.objects.create(
+            assessment=fresh,
+            scheme_id=fresh.scheme_id,
+            scheme_version=fresh.scheme_version,
+            level=fresh.level,
+            level_rank=fresh.level_rank,
+            suggested_outcome=fresh.suggested_outcome,
+            suggested_level=fresh.suggested_level,
+            rationale=fresh.rationale,
+            override_reason=fresh.override_reason,
+            decided_by_id=fresh.decided_by_id,
+            decided_at=fresh.decided_at,
+            declined_by=actor,
+            declined_at=at,
+            reason=reason,
+        )
+        # The assessment keeps the latest decline (the form shows it); every decline is a row above.
         fresh.status = Assessment.Status.DRAFT
         fresh.declined_by, fresh.declined_at, fresh.decline_reason = actor, at, reason
         fresh.decided_by, fresh.decided_at = None, None
@@ -549,7 +623,12 @@ def do_decline_decision(*, actor: User, assessment: Assessment, reason: str) -> 
         fresh.suggested_outcome, fresh.suggested_level, fresh.suggestion_reasons = "", "", []
         fresh.updated_at = at
         fresh.save()
-        audit(actor=actor, case=case, target=fresh, detail=_audit_detail(fresh, declined=True, level=declined_level))
+        audit(
+            actor=actor,
+            case=case,
+            target=fresh,
+            detail=_audit_detail(fresh, declined=True, declined_decision=declined.pk, level=declined_level),
+        )
         if recorder_id is not None and recorder_id != actor.pk:
             from btam.accounts.models import User
 

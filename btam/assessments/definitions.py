@@ -390,23 +390,35 @@ def parse_json(text: str, *, source: str, extra_interventions: Iterable[str] = (
         raise DefinitionError(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
     except RecursionError:
         raise DefinitionError(source, "", "invalid JSON: nested too deeply") from None
+    except ValueError:  # a number of more than 4,300 digits (Python's limit for reading an integer)
+        raise DefinitionError(source, "", "invalid JSON: a number is too long") from None
     return load_definition(data, source=source, extra_interventions=extra_interventions)
 
 
-def parse_file(path: str | Path, *, extra_interventions: Iterable[str] = ()) -> Definition:
+def parse_bytes(
+    raw: bytes, *, source: str, extra_interventions: Iterable[str] = (), max_bytes: int = MAX_FILE_BYTES
+) -> Definition:
+    """Decode (UTF-8, with or without the byte-order mark some editors write) and validate a file's bytes."""
+    if len(raw) > max_bytes:
+        limit = f"{max_bytes // 1_000_000} MB" if max_bytes >= 1_000_000 else f"{max_bytes // 1024} KB"
+        raise DefinitionError(source, "", f"is larger than {limit}")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DefinitionError(source, "", f"is not UTF-8 text (byte {exc.start + 1})") from None
+    return parse_json(text, source=source, extra_interventions=extra_interventions)
+
+
+def parse_file(
+    path: str | Path, *, extra_interventions: Iterable[str] = (), max_bytes: int = MAX_FILE_BYTES
+) -> Definition:
     path = Path(path)
     source = path.name
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise DefinitionError(source, "", f"cannot be read ({exc.strerror or exc})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise DefinitionError(source, "", f"is larger than {MAX_FILE_BYTES // 1_000_000} MB")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DefinitionError(source, "", "is not UTF-8 text") from None
-    return parse_json(text, source=source, extra_interventions=extra_interventions)
+    return parse_bytes(raw, source=source, extra_interventions=extra_interventions, max_bytes=max_bytes)
 
 
 def _definition_files(directory: Path) -> list[Path]:

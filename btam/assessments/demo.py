@@ -232,12 +232,15 @@ class PlanPlayer:
     def decide(self, index: int, item: DemoAssessment) -> None:
         decision = item.decision
         assert decision is not None
+        assessment = self.assessments[index]
+        assessment.refresh_from_db()
         self.assessments[index] = decision_actions.do_record_decision(
             actor=self.player.account(decision.by),
-            assessment=self.assessments[index],
+            assessment=assessment,
             level_id=decision.level,
             rationale=decision.rationale,
             override_reason=decision.override,
+            revision=assessment.revision,
         )
 
     def approve(self, index: int) -> None:

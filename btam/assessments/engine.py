@@ -9,7 +9,9 @@ Answers (the inner ``answers`` object of an answers file, see docs/assessments.m
 - themes: ``{theme id: {"finding": "concern" | "no_concern" | "not_yet_known",
   "evidence": [{"text": ..., "source": ..., "date": "YYYY-MM-DD"}]}}``
 - decision_tree: ``{step id: option value}``
-A missing item, ``null`` or ``""`` is "not answered yet".
+A checklist item or a tree step may instead carry an evidence note: ``{"value": <the answer above>,
+"note": ..., "source": ..., "date": "YYYY-MM-DD"}`` (every key optional; the engine evaluates on
+``value``). A missing item, ``null`` or ``""`` (as the value) is "not answered yet".
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ from btam.lib import clock
 MAX_TEXT = 10_000
 MAX_SOURCE = 300
 MAX_EVIDENCE = 200
+# The evidence note of a checklist item or a decision-tree step.
+MAX_NOTE = 2_000
+MAX_NOTE_SOURCE = 200
+NOTE_KEYS = ("value", "note", "source", "date")
 ANSWERS_FILE_KEYS = ("instrument", "version", "answers")
 
 
@@ -109,6 +115,31 @@ def _answered(value: object) -> bool:
     return value is not None and value != ""
 
 
+def answer_value(answer: object) -> Any:
+    """The answer itself of a checklist item or a tree step, with or without an evidence note."""
+    if isinstance(answer, dict):
+        return answer.get("value")
+    return answer
+
+
+def answer_note(answer: object) -> dict[str, str]:
+    """The evidence note of a checklist item or a tree step: ``note``, ``source``, ``date`` given
+    (empty when the answer is a plain value)."""
+    if not isinstance(answer, dict):
+        return {}
+    return {key: answer[key] for key in NOTE_KEYS[1:] if isinstance(answer.get(key), str) and answer[key]}
+
+
+def is_empty(answer: object) -> bool:
+    """Nothing given: ``None``, ``""``, or an object (an item's note, a theme) whose fields are all empty.
+    Saving an empty answer clears the item."""
+    if isinstance(answer, dict):
+        if set(answer) - {*NOTE_KEYS, "finding", "evidence"}:
+            return False  # an unknown field is refused, not dropped
+        return not any(_answered(value) and value != [] for value in answer.values())
+    return not _answered(answer)
+
+
 # ---------------------------------------------------------------------------------------------
 # Validation of answers
 # ---------------------------------------------------------------------------------------------
@@ -159,11 +190,13 @@ def _text_error(value: object, where: str, limit: int) -> str | None:
 def _checklist_errors(instrument: Instrument, answers: dict[str, Any]) -> list[str]:
     items = {item.id: item for item in instrument.items()}
     errors: list[str] = []
-    for key, value in answers.items():
+    for key, answer in answers.items():
         item = items.get(key)
         if item is None:
             errors.append(_unknown(instrument, key, _("a question")))
             continue
+        errors.extend(_note_errors(answer, key))
+        value = answer_value(answer)
         if not _answered(value):
             continue
         if item.answer in (YES_NO_UNKNOWN, CHOICE):
@@ -180,6 +213,34 @@ def _checklist_errors(instrument: Instrument, answers: dict[str, Any]) -> list[s
             error = _date_error(value, f'"{key}"')
             if error:
                 errors.append(error)
+    return errors
+
+
+def _note_errors(answer: object, key: str) -> list[str]:
+    """What is wrong with the evidence note of an item or a step (its value is checked by the caller)."""
+    if not isinstance(answer, dict):
+        return []
+    errors = [
+        _('"%(item)s": unknown field "%(field)s" (an answer with evidence has "value", "note", "source" and "date").')
+        % {"item": key, "field": extra}
+        for extra in sorted(str(k) for k in set(answer) - set(NOTE_KEYS))
+    ]
+    for field_name, limit in (("note", MAX_NOTE), ("source", MAX_NOTE_SOURCE)):
+        text = answer.get(field_name)
+        if text is None:
+            continue
+        if not isinstance(text, str):
+            errors.append(_('"%(item)s": the %(field)s must be text.') % {"item": key, "field": field_name})
+        elif len(text) > limit:
+            errors.append(
+                _('"%(item)s": the %(field)s is %(length)s characters long; at most %(limit)s.')
+                % {"item": key, "field": field_name, "length": f"{len(text):,}", "limit": f"{limit:,}"}
+            )
+    day = answer.get("date")
+    if _answered(day):
+        error = _date_error(day, f'"{key}" date')
+        if error:
+            errors.append(error)
     return errors
 
 
@@ -251,11 +312,13 @@ def _evidence_errors(entry: object, where: str) -> list[str]:
 def _tree_errors(instrument: Instrument, answers: dict[str, Any]) -> list[str]:
     steps = {step.id: step for step in instrument.steps}
     errors: list[str] = []
-    for key, value in answers.items():
+    for key, answer in answers.items():
         step = steps.get(key)
         if step is None:
             errors.append(_unknown(instrument, key, _("a step")))
             continue
+        errors.extend(_note_errors(answer, key))
+        value = answer_value(answer)
         if not _answered(value):
             continue
         values = [option.value for option in step.options]
@@ -350,7 +413,7 @@ def _result(
 def _evaluate_checklist(instrument: Instrument, answers: dict[str, Any]) -> Evaluation:
     """Rules are read in order; the first that matches decides. While answers are missing, a matching
     rule decides only if no earlier rule with another outcome could still match."""
-    given = {key: value for key, value in answers.items() if _answered(value)}
+    given = {key: answer_value(value) for key, value in answers.items() if _answered(answer_value(value))}
     items: list[Item] = list(instrument.items())
     missing = [item.id for item in items if item.required and item.id not in given]
     complete = not missing
@@ -421,7 +484,7 @@ def _evaluate_tree(instrument: Instrument, answers: dict[str, Any]) -> Evaluatio
     step_id = instrument.start
     for _count in range(len(instrument.steps)):  # the tree is acyclic: at most one visit per step
         step = instrument.step(step_id)
-        value = answers.get(step_id)
+        value = answer_value(answers.get(step_id))
         if not _answered(value):
             return _result(
                 instrument,

@@ -114,7 +114,9 @@ class Assessment(models.Model):
     # The engine's suggestion, frozen when the decision is recorded (texts of the definition, no free text).
     suggested_outcome = models.CharField(max_length=60, blank=True)
     suggested_level = models.CharField(max_length=40, blank=True)
-    suggestion_reasons = models.JSONField(default=list, blank=True)
+    # Its reasons (a JSON list of the definition's texts), encrypted: they name the concerns found and
+    # the path taken, which would give the answers away. Read and set through ``suggestion_reasons``.
+    suggestion_reasons_json = EncryptedTextField(blank=True, default="")
 
     # The team's decision: a level of the district's scheme with its written rationale.
     scheme_id = models.CharField(max_length=60, blank=True)
@@ -163,8 +165,53 @@ class Assessment(models.Model):
         self.answers_json = json.dumps(value, ensure_ascii=False, sort_keys=True)
 
     @property
+    def suggestion_reasons(self) -> list[str]:
+        if not self.suggestion_reasons_json:
+            return []
+        value = json.loads(self.suggestion_reasons_json)
+        return [str(reason) for reason in value] if isinstance(value, list) else []
+
+    @suggestion_reasons.setter
+    def suggestion_reasons(self, value: list[str]) -> None:
+        self.suggestion_reasons_json = (
+            json.dumps([str(reason) for reason in value], ensure_ascii=False) if value else ""
+        )
+
+    @property
     def is_reassessment(self) -> bool:
         return self.previous_id is not None
+
+
+class DeclinedDecision(models.Model):
+    """A decision a team leader declined, kept in the record: what was decided (level, rationale,
+    reason for differing), by whom and when, and who declined it, when and why. The assessment
+    itself returns to in progress; each decline is one row (a second never overwrites the first)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="declined_decisions")
+    scheme_id = models.CharField(max_length=60, blank=True)
+    scheme_version = models.PositiveIntegerField(null=True, blank=True)
+    # Blank only for a decline recorded before these rows existed (its level was not kept).
+    level = models.CharField(_("level"), max_length=40, blank=True)
+    level_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    suggested_outcome = models.CharField(max_length=60, blank=True)
+    suggested_level = models.CharField(max_length=40, blank=True)
+    rationale = EncryptedTextField(_("rationale"), blank=True)
+    override_reason = EncryptedTextField(_("reason for differing from the suggestion"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    declined_at = models.DateTimeField()
+    reason = EncryptedTextField(_("reason for declining"))
+
+    class Meta:
+        ordering = ["assessment", "declined_at", "pk"]
+        verbose_name = _("declined decision")
+        verbose_name_plural = _("declined decisions")
+
+    def __str__(self) -> str:
+        return f"Declined decision {self.pk} of assessment {self.assessment_id}"
 
 
 class Contribution(models.Model):

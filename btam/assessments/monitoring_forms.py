@@ -7,13 +7,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from btam.assessments.form_helpers import DATE_ERRORS
 from btam.assessments.models import CheckIn, Intervention
 from btam.assessments.monitoring_actions import MAX_CHECK_IN_CHARS
 from btam.cases.actions import MAX_REASON_CHARS
 from btam.cases.note_forms import DateInput
-
-_DATE_ERRORS = {"required": _("Enter the date."), "invalid": _("Enter a real date, for example 2026-03-14.")}
-
 
 _TOO_LONG = {"max_length": _("This is too long: at most %(limit_value)d characters (it has %(show_value)d).")}
 
@@ -31,7 +29,7 @@ class CheckInForm(forms.Form):
     occurred_on = forms.DateField(
         label=_("Date"),
         widget=DateInput,
-        error_messages=_DATE_ERRORS,
+        error_messages=DATE_ERRORS,
         help_text=_("The day it happened; not in the future."),
     )
     method = forms.ChoiceField(
@@ -67,7 +65,7 @@ class ReassessmentDateForm(forms.Form):
     due_on = forms.DateField(
         label=_("Next reassessment"),
         widget=DateInput,
-        error_messages=_DATE_ERRORS,
+        error_messages=DATE_ERRORS,
         help_text=_("Today or a later day."),
     )
     reason = forms.CharField(

@@ -20,11 +20,12 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from btam.assessments import access, decision_actions, levels, monitoring_actions, plan, schedule
+from btam.assessments.form_helpers import lost_access
 from btam.assessments.models import Assessment, CheckIn, Intervention, ReassessmentSchedule
 from btam.assessments.monitoring_forms import CheckInForm, ReassessmentDateForm
 from btam.audit.models import AuditEvent, Verb
@@ -73,16 +74,10 @@ def _schedule_view(found: ReassessmentSchedule | None, today: dt.date) -> Schedu
     )
 
 
-def _reverse(name: str, *args: Any) -> str | None:
-    """A URL of another area's page, or None while that page does not exist yet."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
-def _intervention_labels(case: Case, interventions: list[Intervention]) -> dict[int, str]:
-    kinds = plan.all_kinds(case.district_id)
+def _intervention_labels(
+    case: Case, interventions: list[Intervention], kinds: dict[str, plan.Kind] | None = None
+) -> dict[int, str]:
+    kinds = kinds if kinds is not None else plan.all_kinds(case.district_id)
     labels: dict[int, str] = {}
     for item in interventions:
         label = str(plan.kind_of(item.kind, kinds).label)
@@ -105,9 +100,9 @@ def _reassessment(case: Case) -> dict[str, Any]:
     return {
         "latest_decided": latest,
         "under_way": under_way,
-        "start_url": _reverse("assessments:start", case.pk),
-        "under_way_url": _reverse("assessments:detail", case.pk, under_way.pk) if under_way else None,
-        "assessments_url": _reverse("assessments:case", case.pk),
+        "start_url": reverse("assessments:start", args=[case.pk]),
+        "under_way_url": reverse("assessments:detail", args=[case.pk, under_way.pk]) if under_way else None,
+        "assessments_url": reverse("assessments:case", args=[case.pk]),
     }
 
 
@@ -138,7 +133,10 @@ def _page(
     editable = writable and not case.is_closed and not case.is_merged
     today = schedule.today()
     interventions = list(Intervention.objects.filter(case=case).order_by("created_at", "pk"))
-    labels = _intervention_labels(case, interventions)
+    kinds = plan.all_kinds(case.district_id)
+    labels = _intervention_labels(case, interventions, kinds)
+    # A monitored case whose level (raised by a decision) requires kinds the plan lacks: warn.
+    missing = plan.required_missing(case, interventions) if plan.is_monitored(case) else []
     if editable and check_in_form is None:
         check_in_form = CheckInForm(
             prefix="checkin", interventions=interventions, labels=labels, initial={"occurred_on": today}
@@ -160,6 +158,7 @@ def _page(
         "page": page,
         "check_ins": rows,
         "check_in_form": check_in_form,
+        "required_missing": [plan.kind_of(code, kinds) for code in missing],
         "date_form": date_form,
         "error": error,
         "error_form": error_form,
@@ -177,14 +176,6 @@ def monitoring(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     return _page(request, case)
-
-
-def _lost_access(request: HttpRequest, case: Case, exc: CaseError) -> HttpResponse | None:
-    """After a refused change: the user's access may have gone meanwhile; then leave the case."""
-    if Case.objects.visible_to(user_of(request)).filter(pk=case.pk).exists():
-        return None
-    messages.error(request, str(exc))
-    return redirect("cases:list")
 
 
 def _after_change(
@@ -241,7 +232,7 @@ def add_check_in(request: HttpRequest, pk: int) -> HttpResponse:
                 intervention=data["intervention"],
             )
         except CaseError as exc:
-            if (gone := _lost_access(request, case, exc)) is not None:
+            if (gone := lost_access(request, case, exc)) is not None:
                 return gone
             error = str(exc)
     else:
@@ -266,7 +257,7 @@ def set_date(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user, case=case, due_on=form.cleaned_data["due_on"], reason=form.cleaned_data["reason"]
             )
         except CaseError as exc:
-            if (gone := _lost_access(request, case, exc)) is not None:
+            if (gone := lost_access(request, case, exc)) is not None:
                 return gone
             error = str(exc)
     else:
@@ -287,11 +278,12 @@ class DueRow:
     overdue: bool
 
 
-def level_labels(cases: list[Case]) -> dict[tuple[str, str], str]:
-    """The name of each (scheme, level) among ``cases``: shipped schemes from memory, a district's
-    own scheme from its file (one look-up per distinct level, not per case)."""
-    pairs = {(c.risk_scheme, c.risk_level) for c in cases if c.risk_level}
-    return {pair: levels.level_label(*pair) for pair in pairs}
+def level_labels(cases: list[Case]) -> dict[tuple[int, str, str], str]:
+    """The name of each (district, scheme, level) among ``cases``, from the case's district's schemes
+    (one look-up per distinct level, not per case)."""
+    keys = {(c.district_id, c.risk_scheme, c.risk_level) for c in cases if c.risk_level}
+    labels = levels.LevelLabels()
+    return {key: labels(*key) for key in keys}
 
 
 @policy(CASE_POLICY)
@@ -317,7 +309,7 @@ def due(request: HttpRequest) -> HttpResponse:
     rows = [
         DueRow(
             case=c,
-            level=labels.get((c.risk_scheme, c.risk_level), ""),
+            level=labels.get((c.district_id, c.risk_scheme, c.risk_level), ""),
             in_words=schedule.due_in_words(c.reassess_due_on, today) if c.reassess_due_on else "",
             overdue=schedule.is_overdue(c.reassess_due_on, today),
         )

@@ -8,6 +8,12 @@ its own (:class:`~btam.assessments.models.InterventionKind`, managed on the dist
 The rules of a level (``levels.rules``: the district's settings over the scheme's defaults) say
 which kinds a plan at that level requires and which it suggests. A required kind counts as in the
 plan while an intervention of that kind is planned, in place or completed; a stopped one does not.
+
+The case enters monitoring only with every required kind in the plan (``required_interventions_guard``),
+and while it is monitored the plan stays so: the last intervention of a required kind can be neither
+stopped nor changed to another kind (``plan_actions``). A decision that raises the level of a
+monitored case may still require kinds the plan lacks: the Plan and Monitoring tabs then warn, naming
+them (``required_missing``).
 """
 
 from __future__ import annotations
@@ -19,8 +25,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from btam.assessments.models import Intervention, InterventionKind
+from btam.cases.models import Status
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from django.utils.functional import Promise
 
     from btam.assessments.definitions import Level, LevelScheme
@@ -186,20 +195,49 @@ def level_rules(case: Case) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return required, suggested
 
 
-def fulfilled_kinds(case: Case) -> set[str]:
+def fulfilled_kinds(case: Case, interventions: Iterable[Intervention] | None = None) -> set[str]:
+    """The kinds the plan provides: of its interventions planned, in place or completed (read from
+    ``interventions`` when the caller has the case's interventions already, else one query)."""
+    if interventions is not None:
+        return {item.kind for item in interventions if item.status in FULFILLING_STATUSES}
     return set(
         Intervention.objects.filter(case_id=case.pk, status__in=FULFILLING_STATUSES).values_list("kind", flat=True)
     )
 
 
-def required_missing(case: Case) -> list[str]:
+def required_missing(case: Case, interventions: Iterable[Intervention] | None = None) -> list[str]:
     """The kinds the rules of the case's current level require that no intervention of the plan
-    (planned, in place or completed) provides, in the rules' order."""
+    (planned, in place or completed) provides, in the rules' order. ``interventions``: all of the
+    case's interventions when the caller has them loaded (no query for them then)."""
     required, _suggested = level_rules(case)
     if not required:
         return []
-    present = fulfilled_kinds(case)
+    present = fulfilled_kinds(case, interventions)
     return [code for code in required if code not in present]
+
+
+def is_monitored(case: Case) -> bool:
+    return case.status == Status.MONITORING
+
+
+def last_required_of_its_kind(case: Case, item: Intervention) -> bool:
+    """Whether ``item`` is the only intervention of the plan providing a kind the case's level
+    requires (so stopping it, or changing its kind, leaves that kind missing)."""
+    if item.status not in FULFILLING_STATUSES:
+        return False
+    required, _suggested = level_rules(case)
+    if item.kind not in required:
+        return False
+    others = Intervention.objects.filter(case_id=case.pk, kind=item.kind, status__in=FULFILLING_STATUSES)
+    return not others.exclude(pk=item.pk).exists()
+
+
+def still_required_message(case: Case, item: Intervention) -> str:
+    kind = kind_of(item.kind, all_kinds(case.district_id))
+    return _(
+        "“%(kind)s” is required at this level while the case is monitored: add another one first, "
+        "or move the case back to management."
+    ) % {"kind": kind.label}
 
 
 def missing_message(case: Case, missing: list[str]) -> str:

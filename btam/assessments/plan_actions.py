@@ -8,6 +8,8 @@ record), validation, the change, ``touch`` and an audit event holding codes, ids
 never the text of the details, the outcome or the safety plan. An intervention's new owner is told
 through their inbox (``intervention_assigned``) by a title that names the case number only. A
 change that cannot be made raises :class:`~btam.cases.actions.CaseError`; nothing is written then.
+While the case is monitored, the last intervention of a kind its level requires can be neither
+stopped nor given another kind (the plan stays complete; see ``plan``).
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from btam.assessments import plan
+from btam.assessments import plan, schedule
 from btam.assessments.models import Intervention, SafetyPlan
 from btam.audit.models import Verb
 from btam.cases import access, task_actions
@@ -66,11 +67,6 @@ def is_ended(intervention: Intervention) -> bool:
     return intervention.status in ENDED_STATUSES
 
 
-def today() -> dt.date:
-    """Today in the site's time zone."""
-    return timezone.localdate(clock.now())
-
-
 def plan_path(case: Case) -> str:
     return reverse("assessments:plan", args=[case.pk])
 
@@ -99,7 +95,7 @@ def _clean_date(value: dt.date | None, *, label: str) -> dt.date | None:
         raise CaseError(
             _("%(label)s is before %(date)s: check the year.") % {"label": label, "date": EARLIEST_DATE.isoformat()}
         )
-    if value > today() + dt.timedelta(days=365 * MAX_YEARS_AHEAD + 1):
+    if value > schedule.today() + dt.timedelta(days=365 * MAX_YEARS_AHEAD + 1):
         raise CaseError(
             _("%(label)s is more than %(years)d years away: check the year.")
             % {"label": label, "years": MAX_YEARS_AHEAD}
@@ -139,6 +135,14 @@ def _state(item: Intervention) -> dict[str, Any]:
         "starts_on": item.starts_on.isoformat() if item.starts_on else None,
         "ends_on": item.ends_on.isoformat() if item.ends_on else None,
     }
+
+
+def _keep_required(case: Case, item: Intervention) -> None:
+    """While the case is monitored its plan keeps every kind the level requires: refuse to take
+    away the last intervention of a required kind (stopping it or changing its kind). Called under
+    the case's lock, which every change of the plan and of the case's stage takes."""
+    if plan.is_monitored(case) and plan.last_required_of_its_kind(case, item):
+        raise CaseError(plan.still_required_message(case, item))
 
 
 def _locked_intervention(item: Intervention, case: Case) -> Intervention:
@@ -233,6 +237,8 @@ def do_update_intervention(
         ensure_editable(case)
         item = _locked_intervention(intervention, case)
         kind = _clean_kind(case, kind, current=item.kind)
+        if kind != item.kind:
+            _keep_required(case, item)
         if owner is None or owner.pk != item.owner_id:
             _check_owner(case, owner)
         if outcome is None:
@@ -293,7 +299,9 @@ def do_set_intervention_status(
                 _("An intervention that is %(from)s cannot become %(to)s.")
                 % {"from": item.get_status_display().lower(), "to": IStatus(status).label.lower()}
             )
-        before, at, now = _state(item), clock.now(), today()
+        if status == IStatus.STOPPED:
+            _keep_required(case, item)
+        before, at, now = _state(item), clock.now(), schedule.today()
         item.status = status
         if status == IStatus.ACTIVE and item.starts_on is None:
             item.starts_on = now
@@ -356,7 +364,7 @@ def _clean_review(review_on: dt.date | None, *, previous: str | None) -> dt.date
         raise CaseError(_("Enter the date the safety plan will be reviewed."))
     if previous and review_on.isoformat() == previous:
         return review_on  # an unchanged date may have passed: the plan is overdue for review, not invalid
-    now = today()
+    now = schedule.today()
     if review_on < now:
         raise CaseError(_("The review date has passed: choose today or a later day."))
     if review_on > now + dt.timedelta(days=MAX_REVIEW_DAYS):

@@ -10,12 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from btam.accounts.models import User
 from btam.assessments import plan
+from btam.assessments.form_helpers import DATE_ERRORS
 from btam.assessments.models import Intervention
 from btam.assessments.plan_actions import MAX_DETAILS_CHARS, MAX_OUTCOME_CHARS, MAX_SECTION_CHARS
 from btam.cases.forms import UserChoiceField
 from btam.cases.note_forms import DateInput
-
-_DATE_ERRORS = {"invalid": _("Enter a real date, for example 2026-03-14.")}
 
 
 class InterventionForm(forms.Form):
@@ -43,12 +42,12 @@ class InterventionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What is to be done, by whom outside the team, how often."),
     )
-    starts_on = forms.DateField(label=_("Start date"), required=False, widget=DateInput, error_messages=_DATE_ERRORS)
+    starts_on = forms.DateField(label=_("Start date"), required=False, widget=DateInput, error_messages=DATE_ERRORS)
     ends_on = forms.DateField(
         label=_("End or review"),
         required=False,
         widget=DateInput,
-        error_messages=_DATE_ERRORS,
+        error_messages=DATE_ERRORS,
         help_text=_("When it ends, or when the team looks at it again."),
     )
 
@@ -117,7 +116,7 @@ class SafetyPlanForm(forms.Form):
     review_on = forms.DateField(
         label=_("Review date"),
         widget=DateInput,
-        error_messages={**_DATE_ERRORS, "required": _("Enter the date the safety plan will be reviewed.")},
+        error_messages={**DATE_ERRORS, "required": _("Enter the date the safety plan will be reviewed.")},
         help_text=_("When the team looks at the plan again (within a year)."),
     )
     version = forms.CharField(widget=forms.HiddenInput, required=False)

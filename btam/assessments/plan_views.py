@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from btam.accounts.models import User
-from btam.assessments import access, plan, plan_actions, safety_pdf
+from btam.assessments import access, plan, plan_actions, safety_pdf, schedule
+from btam.assessments.form_helpers import lost_access
 from btam.assessments.models import Intervention, SafetyPlan
 from btam.assessments.plan_forms import EditInterventionForm, EndForm, InterventionForm, PrintForm, SafetyPlanForm
 from btam.audit.models import AuditEvent, Verb
@@ -146,7 +147,7 @@ def _safety_summary(case: Case) -> dict[str, Any]:
         "exists": True,
         "plan": found,
         "review_on": review,
-        "review_overdue": review is not None and review < plan_actions.today(),
+        "review_overdue": review is not None and review < schedule.today(),
     }
 
 
@@ -177,13 +178,16 @@ def _plan_page(
             add_open = True
         add_form = InterventionForm(prefix="add", kinds=offered, owners=assignees, initial=initial)
     rules = plan.rule_rows(case, items, kinds)
-    missing = [r.kind.code for r in rules if r.required and not r.in_plan]
+    missing = plan.required_missing(case, items)
+    monitored = plan.is_monitored(case)
     context: dict[str, Any] = {
         "can_write": can_write,
         "mode": "list",
         "level_label": case.risk_level_label,
         "rules": rules,
-        "missing_message": plan.missing_message(case, missing) if missing else "",
+        # Before monitoring: what the case needs to enter it; once monitored, the warning at the top.
+        "missing_message": plan.missing_message(case, missing) if missing and not monitored else "",
+        "required_missing": [plan.kind_of(code, kinds) for code in missing] if monitored else [],
         "rows": _rows(items, kinds, editable=editable, assignees=assignees, bound=bound or {}),
         "add_form": add_form,
         "add_open": add_open,
@@ -195,14 +199,6 @@ def _plan_page(
         "done": done,
     }
     return render_case(request, case, PAGE, context, tab=TAB, status=status, partial=partial)
-
-
-def _lost_access(request: HttpRequest, case: Case, exc: CaseError) -> HttpResponse | None:
-    """After a refused change: the user's access may have gone meanwhile; then leave the case."""
-    if Case.objects.visible_to(user_of(request)).filter(pk=case.pk).exists():
-        return None
-    messages.error(request, str(exc))
-    return redirect("cases:list")
 
 
 def _after_change(
@@ -261,7 +257,7 @@ def intervention_add(request: HttpRequest, pk: int) -> HttpResponse:
                 ends_on=data["ends_on"],
             )
         except CaseError as exc:
-            if (gone := _lost_access(request, case, exc)) is not None:
+            if (gone := lost_access(request, case, exc)) is not None:
                 return gone
             error = str(exc)
     else:
@@ -292,7 +288,7 @@ def intervention_status(request: HttpRequest, pk: int, intervention_pk: int) -> 
         try:
             plan_actions.do_set_intervention_status(actor=user, intervention=item, status=new_status, outcome=outcome)
         except CaseError as exc:
-            if (gone := _lost_access(request, case, exc)) is not None:
+            if (gone := lost_access(request, case, exc)) is not None:
                 return gone
             error = str(exc)
     bound = {item.pk: Refused(part="end", error=error, form=end_form)} if error and ending else {}
@@ -320,7 +316,7 @@ def intervention_task_add(request: HttpRequest, pk: int, intervention_pk: int) -
                 due_on=form.cleaned_data["due_on"],
             )
         except CaseError as exc:
-            if (gone := _lost_access(request, case, exc)) is not None:
+            if (gone := lost_access(request, case, exc)) is not None:
                 return gone
             error = str(exc)
     else:
@@ -376,7 +372,7 @@ def intervention_edit(request: HttpRequest, pk: int, intervention_pk: int) -> Ht
                     outcome=data["outcome"] if ended else None,
                 )
             except CaseError as exc:
-                if (gone := _lost_access(request, case, exc)) is not None:
+                if (gone := lost_access(request, case, exc)) is not None:
                     return gone
                 error = str(exc)
             else:
@@ -425,7 +421,7 @@ def _safety_page(
         "form": form,
         "shown": [(s, texts.get(s.id, "")) for s in plan.SAFETY_SECTIONS],
         "review_on": review,
-        "review_overdue": review is not None and review < plan_actions.today(),
+        "review_overdue": review is not None and review < schedule.today(),
         "print_form": print_form or PrintForm(initial={"for": plan.STAFF}),
         "error": error,
     }
@@ -454,7 +450,7 @@ def safety_plan(request: HttpRequest, pk: int) -> HttpResponse:
                 version=data["version"] or None,
             )
         except CaseError as exc:
-            if (gone := _lost_access(request, case, exc)) is not None:
+            if (gone := lost_access(request, case, exc)) is not None:
                 return gone
             error = str(exc)
         else:
@@ -487,7 +483,7 @@ def safety_plan_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if not print_form.is_valid():
         return _safety_page(request, case, print_form=print_form, error=_("Choose whose copy to print."), status=400)
     readers = print_form.cleaned_data["for"]
-    document = safety_pdf.document_for(case, found, readers, printed_on=plan_actions.today())
+    document = safety_pdf.document_for(case, found, readers, printed_on=schedule.today())
     content = safety_pdf.render(document)
     AuditEvent.objects.record(
         actor=user,

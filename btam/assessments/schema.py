@@ -11,9 +11,11 @@ registry's (``definitions._registry_errors``).
 from __future__ import annotations
 
 import difflib
+import json
+import math
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Final
 
 from btam.assessments.definitions import (
     ANSWER_TYPES,
@@ -47,6 +49,75 @@ from btam.assessments.definitions import (
 # ---------------------------------------------------------------------------------------------
 # Validation
 # ---------------------------------------------------------------------------------------------
+
+# The columns ids are stored in (btam/assessments/models.py, cases.Case): a level id goes to
+# Case.risk_level, Assessment.level/suggested_level and LevelChange.level (40 characters); an
+# outcome id to Assessment.suggested_outcome (60); a definition id (instrument or scheme) to
+# CustomDefinition.definition_id, Assessment.instrument_id/scheme_id and Case.risk_scheme (60,
+# DEFINITION_ID_RE allows 59).
+MAX_LEVEL_ID: Final = 40
+MAX_OUTCOME_ID: Final = 60
+MAX_LOCAL_ID: Final = 63  # items, steps, options, sections, rules, themes: stored only inside JSON
+# Versions are stored in PositiveIntegerField columns (at most 2**31 - 1): a far lower cap.
+MAX_VERSION: Final = 1_000_000
+MAX_REASSESS_DAYS: Final = 365  # the settings' own limit for an interval (settings_actions.MAX_DAYS)
+MAX_STEP: Final = 99
+# A definition is at most a few levels deep (a level's interventions, a tree's step options...).
+MAX_DEPTH: Final = 32
+# NUL, the other C0/C1 control characters and unpaired surrogates: none can be stored (PostgreSQL
+# refuses \u0000 in JSON; a lone surrogate cannot be written out as UTF-8). \n and \t are allowed in
+# long texts (descriptions, help, questions, reasons), not in ids, titles or labels.
+_BAD_CHARACTER_RE: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_LINE_BREAK_RE: Final = re.compile("[\n\t]")
+_SHORT_TEXTS: Final = frozenset({"title", "label"})
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """``value`` as it may appear in a message: escaped when it holds a character that cannot be
+    printed, shortened when long."""
+    if _BAD_CHARACTER_RE.search(value) or _LINE_BREAK_RE.search(value):
+        value = json.dumps(value)[1:-1]
+    return value if len(value) <= limit else value[: limit - 1] + "\u2026"
+
+
+def _character_problem(value: str) -> str:
+    """What is wrong with the characters of a string ("" when nothing is)."""
+    found = _BAD_CHARACTER_RE.search(value)
+    if found is None:
+        return ""
+    char = found.group()
+    what = "an unpaired surrogate" if "\ud800" <= char <= "\udfff" else "a control character"
+    return (
+        f"holds {what} (U+{ord(char):04X}) at character {found.start() + 1}, which cannot be stored: "
+        "remove it (only line breaks and tabs are allowed, and only in long texts)"
+    )
+
+
+def _check_characters(data: object, source: str) -> None:
+    """Every string and every key of the decoded file: no NUL, control character or unpaired
+    surrogate; numbers finite; nesting within MAX_DEPTH. Iterative: no recursion on deep input."""
+    stack: list[tuple[object, str, int]] = [(data, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise DefinitionError(source, path, f"is nested too deeply (more than {MAX_DEPTH} levels)")
+        if isinstance(value, dict):
+            children: list[tuple[object, str, int]] = []
+            for key, item in value.items():
+                key_path = f"{path}.{_shown(key)}" if path else _shown(key)
+                problem = _character_problem(key)
+                if problem:
+                    raise DefinitionError(source, key_path, f"the field name {problem}")
+                children.append((item, key_path, depth + 1))
+            stack.extend(reversed(children))  # report the first problem in the file's order
+        elif isinstance(value, list):
+            stack.extend(reversed([(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)]))
+        elif isinstance(value, str):
+            problem = _character_problem(value)
+            if problem:
+                raise DefinitionError(source, path, problem)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise DefinitionError(source, path, "is a number too large to be stored")
 
 
 def _type_name(value: object) -> str:
@@ -86,7 +157,7 @@ class _Obj:
     def at(self, key: str | int) -> str:
         if isinstance(key, int):
             return f"{self.path}[{key}]"
-        return f"{self.path}.{key}" if self.path else key
+        return f"{self.path}.{_shown(key)}" if self.path else _shown(key)
 
     def error(self, key: str, message: str) -> DefinitionError:
         return DefinitionError(self.source, self.at(key), message)
@@ -94,27 +165,33 @@ class _Obj:
     def has(self, key: str) -> bool:
         return key in self.data
 
-    def string(self, key: str, *, pattern: re.Pattern[str] | None = None, what: str = "an id") -> str:
+    def string(
+        self, key: str, *, pattern: re.Pattern[str] | None = None, what: str = "an id", max_length: int = MAX_LOCAL_ID
+    ) -> str:
         value = self.data[key]
         if not isinstance(value, str):
             raise self.error(key, f"must be a string, not {_type_name(value)}")
-        if pattern is not None and not pattern.fullmatch(value):
+        if pattern is not None and not (pattern.fullmatch(value) and len(value) <= max_length):
             if pattern is LOCAL_ID_RE:
-                rule = "1 to 63 lowercase letters, digits, hyphens or underscores"
+                rule = f"1 to {max_length} lowercase letters, digits, hyphens or underscores"
             else:
                 rule = "2 to 59 lowercase letters, digits or hyphens"
-            raise self.error(key, f'"{value}" is not {what}: use {rule}, starting with a letter or a digit')
+            raise self.error(key, f'"{_shown(value)}" is not {what}: use {rule}, starting with a letter or a digit')
         return value
 
-    def local_id(self, key: str) -> str:
-        return self.string(key, pattern=LOCAL_ID_RE)
+    def local_id(self, key: str, *, max_length: int = MAX_LOCAL_ID, what: str = "an id") -> str:
+        return self.string(key, pattern=LOCAL_ID_RE, max_length=max_length, what=what)
 
-    def integer(self, key: str, *, minimum: int) -> int:
+    def integer(self, key: str, *, minimum: int, maximum: int) -> int:
         value = self.data[key]
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            raise self.error(key, f"must be a whole number without a decimal point ({int(value)}, not {value})")
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error(key, f"must be a whole number, not {_type_name(value)}")
         if value < minimum:
             raise self.error(key, f"must be at least {minimum}")
+        if value > maximum:
+            raise self.error(key, f"must be at most {maximum:,}")
         return value
 
     def boolean(self, key: str, default: bool = False) -> bool:
@@ -136,14 +213,17 @@ class _Obj:
     def text(self, key: str, *, optional: bool = False) -> Text:
         if key not in self.data and optional:
             return EMPTY_TEXT
-        return _text(self.data[key], self.at(key), self.source, allow_empty=optional)
+        return _text(self.data[key], self.at(key), self.source, allow_empty=optional, one_line=key in _SHORT_TEXTS)
 
 
-def _text(value: object, path: str, source: str, *, allow_empty: bool = False) -> Text:
-    """A text field: a string (English) or {"en": ..., "es": ...} with English required."""
+def _text(value: object, path: str, source: str, *, allow_empty: bool = False, one_line: bool = False) -> Text:
+    """A text field: a string (English) or {"en": ..., "es": ...} with English required. A title or a
+    label (``one_line``) has no line break or tab."""
     if isinstance(value, str):
         if not value.strip() and not allow_empty:
             raise DefinitionError(source, path, "must not be empty")
+        if one_line and _LINE_BREAK_RE.search(value):
+            raise DefinitionError(source, path, "must be on one line (no line break or tab)")
         return Text(value)
     if not isinstance(value, dict):
         raise DefinitionError(
@@ -153,11 +233,14 @@ def _text(value: object, path: str, source: str, *, allow_empty: bool = False) -
         raise DefinitionError(source, path, 'has no English text: add "en"')
     for lang, text in value.items():
         if not LANGUAGE_RE.fullmatch(lang):
-            raise DefinitionError(source, f"{path}.{lang}", f'"{lang}" is not a language code (such as "en", "es")')
+            shown = _shown(lang)
+            raise DefinitionError(source, f"{path}.{shown}", f'"{shown}" is not a language code (such as "en", "es")')
         if not isinstance(text, str):
             raise DefinitionError(source, f"{path}.{lang}", f"must be a string, not {_type_name(text)}")
         if not text.strip() and not (allow_empty and lang == "en"):
             raise DefinitionError(source, f"{path}.{lang}", "must not be empty")
+        if one_line and _LINE_BREAK_RE.search(text):
+            raise DefinitionError(source, f"{path}.{lang}", "must be on one line (no line break or tab)")
     return Text(value)
 
 
@@ -177,7 +260,7 @@ def _outcomes(top: _Obj) -> tuple[Outcome, ...]:
     seen: dict[str, str] = {}
     for _index, path, raw in _objects(top, "outcomes"):
         obj = _Obj(raw, path, top.source, required=("id", "label"), optional=("description",))
-        outcome_id = obj.local_id("id")
+        outcome_id = obj.local_id("id", max_length=MAX_OUTCOME_ID, what="an outcome id")
         _unique(obj, "id", seen, outcome_id, "outcome id")
         outcomes.append(Outcome(outcome_id, obj.text("label"), obj.text("description", optional=True)))
     return tuple(outcomes)
@@ -211,15 +294,17 @@ def load(data: object, *, source: str, extra_interventions: Iterable[str] = ()) 
     """The typed model of a decoded definition file (``definitions.load_definition`` is the public name)."""
     if not isinstance(data, dict):
         raise DefinitionError(source, "", f"a definition must be a JSON object, not {_type_name(data)}")
+    _check_characters(data, source)
     kind = data.get("kind")
     if kind not in KINDS:
         if "kind" not in data:
             raise DefinitionError(source, "kind", "this field is required")
-        raise DefinitionError(source, "kind", f'"{kind}" is not a kind of definition (one of: {", ".join(KINDS)})')
+        shown = _shown(kind) if isinstance(kind, str) else _type_name(kind)
+        raise DefinitionError(source, "kind", f'"{shown}" is not a kind of definition (one of: {", ".join(KINDS)})')
     required, optional = _KIND_FIELDS[kind]
     top = _Obj(data, "", source, required=(*_COMMON, *required), optional=optional)
     definition_id = top.string("id", pattern=DEFINITION_ID_RE, what="a valid definition id")
-    version = top.integer("version", minimum=1)
+    version = top.integer("version", minimum=1, maximum=MAX_VERSION)
     _check_file_name(top, definition_id, version)
     title = top.text("title")
     description = top.text("description")
@@ -385,7 +470,7 @@ def _decision_tree(top: _Obj, common: dict[str, Any]) -> Instrument:
         obj = _Obj(raw, path, top.source, required=("id", "step", "text", "options"), optional=("help",))
         step_id = obj.local_id("id")
         _unique(obj, "id", seen_steps, step_id, "step id")
-        number = obj.integer("step", minimum=1)
+        number = obj.integer("step", minimum=1, maximum=MAX_STEP)
         options: list[StepOption] = []
         seen_values: dict[str, str] = {}
         for _i, option_path, raw_option in _objects(obj, "options"):
@@ -472,10 +557,10 @@ def _level_scheme(
             required=("id", "label", "approval", "reassess_days", "interventions"),
             optional=("description",),
         )
-        level_id = obj.local_id("id")
+        level_id = obj.local_id("id", max_length=MAX_LEVEL_ID, what="a level id")
         _unique(obj, "id", seen, level_id, "level id")
         approval = obj.boolean("approval")
-        reassess_days = obj.integer("reassess_days", minimum=1)
+        reassess_days = obj.integer("reassess_days", minimum=1, maximum=MAX_REASSESS_DAYS)
         rules = _Obj(obj.data["interventions"], obj.at("interventions"), top.source, required=("required", "suggested"))
         kinds: dict[str, tuple[str, ...]] = {}
         for key in ("required", "suggested"):
@@ -529,12 +614,17 @@ def _level_scheme(
         for instrument_id, mapping in raw_map.items():
             path = f"outcome_map.{instrument_id}"
             if not DEFINITION_ID_RE.fullmatch(instrument_id):
-                raise DefinitionError(top.source, path, f'"{instrument_id}" is not a valid instrument id')
+                shown = _shown(instrument_id)
+                raise DefinitionError(top.source, f"outcome_map.{shown}", f'"{shown}" is not a valid instrument id')
             if not isinstance(mapping, dict):
                 raise DefinitionError(
                     top.source, path, f"must be an object of outcome id: level id, not {_type_name(mapping)}"
                 )
             for outcome_id, level_id in mapping.items():
+                if not (LOCAL_ID_RE.fullmatch(outcome_id) and len(outcome_id) <= MAX_OUTCOME_ID):
+                    raise DefinitionError(
+                        top.source, f"{path}.{_shown(outcome_id)}", f'"{_shown(outcome_id)}" is not a valid outcome id'
+                    )
                 if not isinstance(level_id, str):
                     raise DefinitionError(
                         top.source, f"{path}.{outcome_id}", f"must be a level id, not {_type_name(level_id)}"

@@ -200,6 +200,9 @@ def do_update_assessment_settings(
     ``reassess_days``: {level id: days or None (the scheme's default)} for levels of ``level_scheme``;
     ``intervention_rules``: {level id: {"required": [codes], "suggested": [codes]}} (a level left
     out keeps the scheme's rules; rules equal to the scheme's are not stored as overrides).
+
+    They are stored by scheme ({scheme id: {level id: ...}}, ``levels.day_overrides``): those given
+    replace ``level_scheme``'s; another scheme's stay, for the cases still decided with it.
     """
     _require(actor, district_id)
     with transaction.atomic():
@@ -214,7 +217,12 @@ def do_update_assessment_settings(
             district_id=district_id, defaults={"level_scheme": levels.DEFAULT_SCHEME}
         )
         before = snapshot(row)
-        row.level_scheme, row.instruments, row.reassess_days, row.intervention_rules = scheme.id, chosen, days, rules
+        # Read before level_scheme changes: old flat overrides are the current scheme's.
+        all_days = {**levels.day_overrides_by_scheme(row), scheme.id: days}
+        all_rules = {**levels.rule_overrides_by_scheme(row), scheme.id: rules}
+        row.level_scheme, row.instruments = scheme.id, chosen
+        row.reassess_days = {scheme_id: value for scheme_id, value in sorted(all_days.items()) if value}
+        row.intervention_rules = {scheme_id: value for scheme_id, value in sorted(all_rules.items()) if value}
         after = snapshot(row)
         if before == after and not created:
             return row

@@ -17,7 +17,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from btam.assessments import definitions
+from btam.assessments import definitions, levels
 from btam.assessments.models import AssessmentSettings
 from btam.assessments.plan import Kind
 from btam.assessments.settings_actions import (
@@ -86,8 +86,8 @@ class SettingsForm(forms.Form):
         self.fields["instruments"].choices = instruments  # type: ignore[attr-defined]
         self.initial.setdefault("form_scheme", scheme.id)
         same_scheme = current.level_scheme == scheme.id
-        days = (current.reassess_days or {}) if same_scheme else {}
-        overrides = (current.intervention_rules or {}) if same_scheme else {}
+        days = levels.day_overrides(current, scheme.id) if same_scheme else {}
+        overrides = levels.rule_overrides(current, scheme.id) if same_scheme else {}
         for level in scheme.levels:
             name = days_field_name(level.id)
             self.fields[name] = forms.IntegerField(

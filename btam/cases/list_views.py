@@ -38,7 +38,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import push_url, reswap, retarget
 
-from btam.assessments.levels import level_label
+from btam.assessments.levels import LevelLabels
 from btam.audit.models import AuditEvent, Verb
 from btam.cases import list_actions
 from btam.cases.actions import CaseError
@@ -103,18 +103,13 @@ def _url_maker(name: str) -> Callable[[int], str]:
     return lambda pk: f"{before}{pk}{after}"
 
 
-def _risk_label(seen: dict[tuple[str, str], str], scheme: str, level: str) -> str:
-    if not level:
-        return ""
-    key = (scheme, level)
-    if key not in seen:
-        seen[key] = level_label(scheme, level)
-    return seen[key]
+def _risk_label(labels: LevelLabels, district_id: int, scheme: str, level: str) -> str:
+    return labels(district_id, scheme, level)
 
 
 def case_rows(cases: list[Case]) -> list[CaseRow]:
     stages = {value: str(label) for value, label in Status.choices}
-    risks: dict[tuple[str, str], str] = {}
+    risks = LevelLabels()
     url = _url_maker("cases:detail")
     day = today()
     date_shown, time_shown = get_format("DATE_FORMAT"), get_format("DATETIME_FORMAT")
@@ -133,7 +128,7 @@ def case_rows(cases: list[Case]) -> list[CaseRow]:
                 school=c.school.name,
                 stage=stages.get(c.status, c.status),
                 closed=not is_open,
-                risk=_risk_label(risks, c.risk_scheme, c.risk_level),
+                risk=_risk_label(risks, c.district_id, c.risk_scheme, c.risk_level),
                 manager=manager,
                 next_due_on=due.isoformat() if due else "",
                 next_due=dateformat.format(due, date_shown) if due else "",

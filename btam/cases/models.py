@@ -185,7 +185,7 @@ class Case(models.Model):
             return ""
         from btam.assessments.levels import level_label
 
-        return level_label(self.risk_scheme, self.risk_level)
+        return level_label(self.risk_scheme, self.risk_level, district_id=self.district_id)
 
     @property
     def number(self) -> str:

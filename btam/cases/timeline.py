@@ -6,7 +6,7 @@ Each source is a query over one table giving ``(sub, at, ref, actor)`` rows: wha
 ``UNION ALL`` and ordered and paged in the database; then the page's rows are read back, one query
 per table present on the page, and one for the people who acted. A page therefore costs the same
 number of queries whatever the size of the case: the count, the page, at most one per table
-(:data:`SOURCES` reads 17 tables) and the users.
+(:data:`SOURCES` reads 18 tables) and the users.
 
 Kinds (the filter's codes, :data:`KINDS`) group the sources: stage changes, decisions, reports,
 notes, tasks, documents, messages with the reporter, people, links and merges, schools, and
@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from btam.accounts.models import User
-from btam.assessments.models import Assessment, CheckIn, Dissent, Intervention
+from btam.assessments.models import Assessment, CheckIn, DeclinedDecision, Dissent, Intervention
 from btam.audit.models import AuditEvent, Verb
 from btam.cases import documents
 from btam.cases.models import (
@@ -264,9 +264,10 @@ SOURCES: dict[str, tuple[str, type[Model], Callable[[Case], Rows]]] = {
     ),
     "assessment_declined": (
         "assessment",
-        Assessment,
+        DeclinedDecision,
+        # Each decline is a row of its own (the decision declined stays in the record).
         lambda c: _rows(
-            Assessment.objects.filter(case=c, declined_at__isnull=False),
+            DeclinedDecision.objects.filter(assessment__case=c),
             "assessment_declined",
             at="declined_at",
             actor="declined_by_id",
@@ -429,7 +430,8 @@ def _risk(entry: Entry, event: AuditEvent, case: Case) -> None:
 
     detail = event.detail or {}
     value = detail.get("risk_level", "")
-    label = level_label(str(detail.get("risk_scheme") or ""), str(value)) if value else value
+    scheme_id = str(detail.get("risk_scheme") or "")
+    label = level_label(scheme_id, str(value), district_id=case.district_id) if value else value
     entry.what = _("Risk level recorded: %(level)s") % {"level": label}
     entry.who = entry.who or event.actor_name
 
@@ -599,7 +601,11 @@ def _assessment_started(entry: Entry, assessment: Assessment, case: Case) -> Non
 def _level_name(assessment: Assessment) -> str:
     from btam.assessments.levels import level_label
 
-    return level_label(assessment.scheme_id, assessment.level) if assessment.level else ""
+    if not assessment.level:
+        return ""
+    return level_label(
+        assessment.scheme_id, assessment.level, district_id=assessment.district_id, version=assessment.scheme_version
+    )
 
 
 def _assessment_decided(entry: Entry, assessment: Assessment, case: Case) -> None:
@@ -615,10 +621,19 @@ def _assessment_approved(entry: Entry, assessment: Assessment, case: Case) -> No
     _assessment_link(entry, assessment)
 
 
-def _assessment_declined(entry: Entry, assessment: Assessment, case: Case) -> None:
-    entry.what = _("Decision declined by the leader")
-    entry.excerpt = _excerpt(assessment.decline_reason)
-    _assessment_link(entry, assessment)
+def _assessment_declined(entry: Entry, declined: DeclinedDecision, case: Case) -> None:
+    from btam.assessments.levels import level_label
+
+    if declined.level:
+        label = level_label(
+            declined.scheme_id, declined.level, district_id=case.district_id, version=declined.scheme_version
+        )
+        entry.what = _("Decision declined by the leader: %(level)s") % {"level": label}
+    else:
+        entry.what = _("Decision declined by the leader")
+    entry.excerpt = _excerpt(declined.reason)
+    entry.link = reverse("assessments:detail", args=[case.pk, declined.assessment_id])
+    entry.link_label = _("Open the assessment")
 
 
 def _dissent(entry: Entry, dissent: Dissent, case: Case) -> None:

@@ -46,8 +46,15 @@ def answer(assessment: Assessment, actor: User, answers: dict[str, Any]) -> Asse
 def decide(
     assessment: Assessment, actor: User, level: str, *, override: str = "", rationale: str = RATIONALE
 ) -> Assessment:
+    """Record a decision on the assessment as it is saved now (its current revision)."""
+    assessment.refresh_from_db()
     return decision_actions.do_record_decision(
-        actor=actor, assessment=assessment, level_id=level, rationale=rationale, override_reason=override
+        actor=actor,
+        assessment=assessment,
+        level_id=level,
+        rationale=rationale,
+        override_reason=override,
+        revision=assessment.revision,
     )
 
 

@@ -331,7 +331,11 @@ def test_a_bad_preview_shows_the_message(team: Client, case: Case, member: Any) 
 
 
 # The decision ------------------------------------------------------------------------------------
-def decision(level: str, rationale: str = RATIONALE, override: str = "", revision: int | None = None) -> dict[str, str]:
+NO_REVISION = "The form is incomplete (its revision is missing): reload the page."
+
+
+def decision(level: str, rationale: str = RATIONALE, override: str = "", revision: int | None = 1) -> dict[str, str]:
+    """A decision form's fields (``revision`` 1: the page of an assessment answered once; None: left out)."""
     data = {"level": level, "rationale": rationale, "override_reason": override}
     if revision is not None:
         data["revision"] = str(revision)
@@ -357,6 +361,9 @@ def test_recording_a_decision_shows_it_on_the_page(team: Client, case: Case, mem
         (decision("purple"), "“purple” is not a level of your district&#x27;s scheme"),
         (decision(""), "Choose a level."),
         (decision("moderate", revision=0), "The answers changed after you opened the page"),
+        (decision("moderate", revision=None), NO_REVISION),
+        ({**decision("moderate"), "revision": ""}, NO_REVISION),
+        ({**decision("moderate"), "revision": "x"}, NO_REVISION),
     ],
 )
 def test_a_bad_decision_is_a_400_and_the_form_keeps_what_was_typed(

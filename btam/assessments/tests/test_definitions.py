@@ -13,7 +13,7 @@ import pytest
 from django.core import checks as django_checks
 from django.utils import translation
 
-from btam.assessments import checks, definitions
+from btam.assessments import checks, definitions, schema
 from btam.assessments.definitions import (
     INSTRUMENTS_DIR,
     KNOWN_INTERVENTION_KINDS,
@@ -579,6 +579,210 @@ def test_parse_file_reports_unreadable_files(tmp_path: Path) -> None:
     huge.write_bytes(b" " * (definitions.MAX_FILE_BYTES + 1))
     with pytest.raises(DefinitionError, match="larger than"):
         parse_file(huge)
+
+
+# ---------------------------------------------------------------------------------------------
+# Characters, numbers and ids that cannot be stored (review findings 3 and 4)
+# ---------------------------------------------------------------------------------------------
+
+BAD_CHARACTER_CASES = [
+    # (name, file, where, the bad value's path, fragment of the message)
+    ("nul in a description", VIRGINIA, ("levels", 0, "description"), "a\u0000b", "a control character (U+0000)"),
+    ("surrogate in a label", VIRGINIA, ("levels", 1, "label"), "Gr\ud800een", "an unpaired surrogate (U+D800)"),
+    ("bell in a title", TREE, ("title",), {"en": "Tree\u0007", "es": "Árbol"}, "a control character (U+0007)"),
+    ("escape in a reason", CHECKLIST, ("default", "reason"), "x\u001by", "a control character (U+001B)"),
+    ("c1 control in help", TREE, ("steps", 0, "help"), "a\u0085b", "a control character (U+0085)"),
+    ("carriage return in a prompt", THEMES, ("themes", 0, "prompts", 0), "a\rb", "U+000D"),
+    ("surrogate in an id", TREE, ("steps", 0, "id"), "s\udfff", "an unpaired surrogate (U+DFFF)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "where", "value", "fragment"), BAD_CHARACTER_CASES, ids=[c[0] for c in BAD_CHARACTER_CASES]
+)
+def test_characters_that_cannot_be_stored_are_refused_naming_the_field(
+    name: str, source: str, where: tuple[Any, ...], value: object, fragment: str
+) -> None:
+    data = shipped(source)
+    _set(where, value)(data)
+    error = refused(data, source)
+    path = "".join(f"[{key}]" if isinstance(key, int) else f".{key}" for key in where).lstrip(".")
+    assert error.field.startswith(path), str(error)
+    assert fragment in error.message
+    assert error.source == source
+    str(error).encode("utf-8")  # the message itself can be written out (no lone surrogate in it)
+
+
+def test_a_bad_character_in_a_field_name_is_refused_and_shown_escaped() -> None:
+    data = shipped(VIRGINIA)
+    data["levels"][0]["not\ud800ok"] = 1
+    error = refused(data, VIRGINIA)
+    assert error.field == "levels[0].not\\ud800ok"
+    assert "the field name holds an unpaired surrogate" in error.message
+    str(error).encode("utf-8")
+
+
+def test_the_characters_are_checked_in_json_escapes_too() -> None:
+    text = json.dumps(shipped(VIRGINIA)).replace('"Low"', '"Lo\\u0000w"', 1)
+    with pytest.raises(DefinitionError) as caught:
+        parse_json(text, source=VIRGINIA)
+    assert caught.value.field == "levels[0].label.en"
+    assert "U+0000" in caught.value.message
+
+
+def test_line_breaks_and_tabs_are_allowed_in_long_texts_only() -> None:
+    data = shipped(TREE)
+    data["description"] = {"en": "First line.\n\tSecond line.", "es": "Primera.\nSegunda."}
+    data["steps"][0]["help"] = "One.\nTwo."
+    assert isinstance(load_definition(data, source=TREE), Instrument)
+    data["title"] = {"en": "Two\nlines", "es": "Árbol"}
+    error = refused(data, TREE)
+    assert (error.field, error.message) == ("title.en", "must be on one line (no line break or tab)")
+    data = shipped(VIRGINIA)
+    data["levels"][0]["label"] = "Low\tconcern"
+    error = refused(data, VIRGINIA)
+    assert (error.field, error.message) == ("levels[0].label", "must be on one line (no line break or tab)")
+
+
+def test_other_scripts_and_joiners_are_allowed() -> None:
+    data = shipped(VIRGINIA)
+    data["levels"][0]["label"] = {"en": "Low", "fa": "کم\u200cخطر", "ar": "منخفض"}
+    scheme = load_definition(data, source=VIRGINIA)
+    assert isinstance(scheme, LevelScheme)
+    assert scheme.level("low").label.get("fa") == "کم\u200cخطر"
+
+
+@pytest.mark.parametrize(
+    ("source", "where", "value", "fragment"),
+    [
+        (VIRGINIA, ("version",), 1_000_001, "must be at most 1,000,000"),
+        (VIRGINIA, ("version",), 99_999_999_999, "must be at most 1,000,000"),
+        (VIRGINIA, ("version",), 2.0, "without a decimal point (2, not 2.0)"),
+        (VIRGINIA, ("levels", 0, "reassess_days"), 10**30, "must be at most 365"),
+        (VIRGINIA, ("levels", 0, "reassess_days"), 7.0, "without a decimal point (7, not 7.0)"),
+        (VIRGINIA, ("levels", 0, "reassess_days"), 7.5, "must be a whole number, not a number"),
+        (TREE, ("steps", 0, "step"), 100, "must be at most 99"),
+    ],
+)
+def test_numbers_are_capped(source: str, where: tuple[Any, ...], value: object, fragment: str) -> None:
+    data = shipped(source)
+    _set(where, value)(data)
+    error = refused(data, "district upload")
+    assert error.field == ".".join(str(k) if isinstance(k, str) else f"[{k}]" for k in where).replace(".[", "[")
+    assert fragment in error.message
+
+
+def test_the_highest_version_is_accepted() -> None:
+    data = shipped(VIRGINIA)
+    data["version"] = 1_000_000
+    assert load_definition(data, source="virginia.v1000000.json").version == 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('{"version": 1e400}', "is a number too large to be stored"),
+        ('{"version": ' + "9" * 5000 + "}", "a number is too long"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"kind": "level_scheme", "x": ' + "[" * 40 + "]" * 40 + "}", "nested too deeply"),
+    ],
+    ids=["infinite", "5000 digits", "deeper than python", "deeper than a definition"],
+)
+def test_numbers_and_nesting_json_allows_are_refused(text: str, fragment: str) -> None:
+    with pytest.raises(DefinitionError) as caught:
+        parse_json(text, source="broken.v1.json")
+    assert fragment in caught.value.message
+
+
+LENGTH_CASES = [
+    # (name, file, change, field, fragment)
+    ("level id of 41", VIRGINIA, _set(("levels", 0, "id"), "l" * 41), "levels[0].id", "a level id: use 1 to 40"),
+    (
+        "outcome id of 61",
+        CHECKLIST,
+        _set(("outcomes", 0, "id"), "o" * 61),
+        "outcomes[0].id",
+        "an outcome id: use 1 to 60",
+    ),
+    (
+        "item id of 64",
+        CHECKLIST,
+        _set(("sections", 0, "items", 0, "id"), "i" * 64),
+        "sections[0].items[0].id",
+        "1 to 63",
+    ),
+    ("instrument id of 60", TREE, _set(("id",), "t" * 60), "id", "2 to 59"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "change", "field", "fragment"), LENGTH_CASES, ids=[c[0] for c in LENGTH_CASES]
+)
+def test_ids_fit_their_columns(
+    name: str, source: str, change: Callable[[dict[str, Any]], None], field: str, fragment: str
+) -> None:
+    data = shipped(source)
+    change(data)
+    error = refused(data, "district upload")
+    assert error.field == field, str(error)
+    assert fragment in error.message, str(error)
+
+
+def test_the_id_limits_are_the_column_sizes() -> None:
+    from btam.assessments.models import Assessment, LevelChange
+    from btam.cases.models import Case
+
+    level_columns = [
+        Case._meta.get_field("risk_level"),
+        LevelChange._meta.get_field("level"),
+        LevelChange._meta.get_field("previous_level"),
+        Assessment._meta.get_field("level"),
+        Assessment._meta.get_field("suggested_level"),
+    ]
+    assert {getattr(column, "max_length", None) for column in level_columns} == {schema.MAX_LEVEL_ID}
+    outcome_column = Assessment._meta.get_field("suggested_outcome")
+    assert getattr(outcome_column, "max_length", None) == schema.MAX_OUTCOME_ID
+    id_columns = [
+        Case._meta.get_field("risk_scheme"),
+        Assessment._meta.get_field("instrument_id"),
+        Assessment._meta.get_field("scheme_id"),
+        LevelChange._meta.get_field("scheme_id"),
+    ]
+    assert all(getattr(column, "max_length", 0) >= 59 for column in id_columns)
+
+
+def test_ids_at_the_column_sizes_are_accepted() -> None:
+    data = shipped(VIRGINIA)
+    long_level = "l" * schema.MAX_LEVEL_ID
+    text = json.dumps(data).replace('"low"', f'"{long_level}"')
+    scheme = parse_json(text, source=VIRGINIA)
+    assert isinstance(scheme, LevelScheme) and scheme.levels[0].id == long_level
+    outcome = shipped(CHECKLIST)["outcomes"][0]["id"]
+    long_outcome = "o" * schema.MAX_OUTCOME_ID
+    text = json.dumps(shipped(CHECKLIST)).replace(f'"{outcome}"', f'"{long_outcome}"')
+    instrument = parse_json(text, source=CHECKLIST)
+    assert isinstance(instrument, Instrument) and instrument.outcomes[0].id == long_outcome
+
+
+def test_an_outcome_map_key_must_be_an_outcome_id() -> None:
+    data = shipped(VIRGINIA)
+    data["outcome_map"]["cstag-decision-tree"]["o" * 61] = "low"
+    error = refused(data, VIRGINIA)
+    assert error.field.startswith("outcome_map.cstag-decision-tree.ooo")
+    assert "is not a valid outcome id" in error.message
+
+
+def test_a_long_unknown_value_is_shortened_in_the_message() -> None:
+    data = shipped(VIRGINIA)
+    data["kind"] = "k" * 5000
+    error = refused(data, VIRGINIA)
+    assert len(error.message) < 200
+
+
+def test_a_byte_order_mark_is_accepted_in_a_file(tmp_path: Path) -> None:
+    path = tmp_path / VIRGINIA
+    path.write_bytes(b"\xef\xbb\xbf" + (INSTRUMENTS_DIR / VIRGINIA).read_bytes())
+    assert parse_file(path).id == "virginia"
 
 
 # ---------------------------------------------------------------------------------------------

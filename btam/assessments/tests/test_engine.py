@@ -525,3 +525,140 @@ def test_the_evaluation_is_json_ready() -> None:
         "next_step",
         "missing",
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence notes on checklist items and tree steps
+# ---------------------------------------------------------------------------------------------
+
+NOTE = {"note": "Synthetic: heard by the teacher.", "source": "Teacher's statement", "date": "2025-03-04"}
+
+
+def _with_notes(answers: dict[str, Any]) -> dict[str, Any]:
+    return {key: {"value": value, **NOTE} for key, value in answers.items()}
+
+
+@pytest.mark.parametrize(
+    ("instrument_id", "answers"),
+    [
+        (TREE_ID, {S1: "intent-or-unclear", S3: "hurt-without-weapon"}),
+        (TREE_ID, {S1: "expression-only", S2: "resolved"}),
+        (CHECKLIST_ID, ALL_CLEAR),
+        (CHECKLIST_ID, {"immediate-danger": "no", "weapon-involved": "yes"}),
+    ],
+)
+def test_answers_with_notes_evaluate_as_the_plain_values(instrument_id: str, answers: dict[str, Any]) -> None:
+    plain = evaluate(instrument(instrument_id), answers)
+    assert validate_answers(instrument(instrument_id), _with_notes(answers)) == []
+    assert evaluate(instrument(instrument_id), _with_notes(answers)) == plain
+    # Both forms mixed, and notes of only some of their fields.
+    first, *_rest = answers
+    mixed = {**answers, first: {"value": answers[first], "source": "Record"}}
+    assert evaluate(instrument(instrument_id), mixed) == plain
+
+
+def test_a_note_without_a_value_is_not_an_answer() -> None:
+    tree = instrument(TREE_ID)
+    result = evaluate(tree, {S1: {"value": None, **NOTE}})
+    assert result.next_step == S1 and result.path == [] and not result.complete
+    assert evaluate(tree, {S1: {"note": "Still asking the witnesses."}}).next_step == S1
+    checklist = instrument(CHECKLIST_ID)
+    notes_only = {**ALL_CLEAR, "weapon-access": {"value": "", "note": "Parents not reached yet."}}
+    result = evaluate(checklist, notes_only)
+    assert not result.complete and result.missing == ["weapon-access"]
+
+
+def test_the_note_helpers() -> None:
+    assert engine.answer_value("yes") == "yes"
+    assert engine.answer_value({"value": "yes", "note": "n"}) == "yes"
+    assert engine.answer_value({"note": "n"}) is None
+    assert engine.answer_note("yes") == {}
+    assert engine.answer_note({"value": "yes", **NOTE, "x": "y"}) == NOTE
+    assert engine.answer_note({"value": "yes", "note": "", "source": None}) == {}
+    empties: list[object] = [None, "", {}, {"value": None, "note": "", "source": ""}, {"finding": None, "evidence": []}]
+    for empty in empties:
+        assert engine.is_empty(empty)
+    for given in ("no", {"note": "n"}, {"value": "no"}, {"finding": "concern"}, {"unknown": ""}):
+        assert not engine.is_empty(given)
+
+
+def test_bad_notes_are_refused_with_clear_messages() -> None:
+    tree = instrument(TREE_ID)
+    answers = {
+        S1: {"value": "intent-or-unclear", "note": "x" * (engine.MAX_NOTE + 1)},
+        S3: {"value": "hurt-without-weapon", "source": "s" * (engine.MAX_NOTE_SOURCE + 1), "date": "2999-01-01"},
+        S4: {"value": "precautions-taken", "notes": "a typo", "by": "me"},
+        S5: {"value": "plan-in-place", "note": 3, "source": ["a"], "date": "2025-02-30"},
+    }
+    messages = validate_answers(tree, answers)
+    assert messages == [
+        '"step-1-evaluate": the note is 2,001 characters long; at most 2,000.',
+        '"step-3-respond": the source is 201 characters long; at most 200.',
+        '"step-3-respond" date: the date 2999-01-01 is in the future.',
+        '"step-4-safety-evaluation": unknown field "by" (an answer with evidence has "value", "note", "source" '
+        'and "date").',
+        '"step-4-safety-evaluation": unknown field "notes" (an answer with evidence has "value", "note", "source" '
+        'and "date").',
+        '"step-5-safety-plan": the note must be text.',
+        '"step-5-safety-plan": the source must be text.',
+        '"step-5-safety-plan" date: "2025-02-30" is not a date (write it as YYYY-MM-DD).',
+    ]
+    with pytest.raises(AnswersError) as caught:
+        evaluate(tree, answers)
+    assert caught.value.messages == messages
+    # At the limits exactly: fine.
+    at_limit = {"value": "intent-or-unclear", "note": "x" * engine.MAX_NOTE, "source": "s" * engine.MAX_NOTE_SOURCE}
+    assert validate_answers(tree, {S1: at_limit}) == []
+
+
+def test_the_value_inside_a_note_is_checked_as_a_plain_value() -> None:
+    checklist = instrument(CHECKLIST_ID)
+    assert validate_answers(
+        checklist,
+        {
+            "weapon-involved": {"value": "perhaps", **NOTE},
+            "exact-words": {"value": 3},
+            "first-known-on": {"value": "2999-01-01"},
+            "gun-at-home": {"value": "yes"},
+        },
+    ) == [
+        '"weapon-involved": "perhaps" is not one of the answers (yes, no, unknown).',
+        '"exact-words": the answer must be text.',
+        '"first-known-on": the date 2999-01-01 is in the future.',
+        '"gun-at-home" is not a question of version 1 of "screening-checklist".',
+    ]
+
+
+def test_a_note_date_follows_the_clock(clock: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    tomorrow = (timezone.localdate(clock.now()) + dt.timedelta(days=1)).isoformat()
+    tree = instrument(TREE_ID)
+    answers = {S1: {"value": "expression-only", "date": tomorrow}}
+    assert validate_answers(tree, answers) == [f'"step-1-evaluate" date: the date {tomorrow} is in the future.']
+    clock.advance(days=2)
+    try:
+        assert validate_answers(tree, answers) == []
+    finally:
+        clock.reset()
+
+
+def test_themes_do_not_take_item_notes() -> None:
+    themes = instrument(THEMES_ID)
+    assert validate_answers(themes, {"motives": {"value": "concern", "note": "n"}}) == [
+        '"motives": unknown field "note".',
+        '"motives": unknown field "value".',
+    ]
+
+
+def test_load_answers_takes_notes() -> None:
+    tree = instrument(TREE_ID)
+    answers = _with_notes({S1: "expression-only", S2: "resolved"})
+    data = {"instrument": TREE_ID, "version": 1, "answers": answers}
+    assert evaluate(tree, load_answers(data, tree)).outcome == TRANSIENT
+    answers[S2]["note"] = "x" * (engine.MAX_NOTE + 1)
+    with pytest.raises(AnswersError) as caught:
+        load_answers(data, tree)
+    assert caught.value.messages == ['"step-2-resolve": the note is 2,001 characters long; at most 2,000.']

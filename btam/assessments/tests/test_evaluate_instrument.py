@@ -185,3 +185,129 @@ def test_from_the_command_line_without_a_database(tmp_path: Path) -> None:
     assert bad.stdout == ""
     assert 'These answers are for version 3 of "cstag-decision-tree"; this is version 1.' in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+# A district's own files (--definition), byte-order marks, deep nesting (review finding 10) ---------
+
+
+def _own_checklist(version: int = 1, **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((definitions.INSTRUMENTS_DIR / "screening-checklist.v1.json").read_text("utf-8"))
+    data.update({"id": "our-checklist", "version": version, "title": "Our checklist"}, **changes)
+    return data
+
+
+def _own_answers(tmp_path: Path, version: int = 1) -> str:
+    example = json.loads((EXAMPLES / "screening-checklist.json").read_text(encoding="utf-8"))
+    example.update({"instrument": "our-checklist", "version": version})
+    return write(tmp_path, example)
+
+
+def test_a_districts_own_instrument_is_evaluated_with_definition(tmp_path: Path) -> None:
+    definition = write(tmp_path, _own_checklist(), "our-checklist.v1.json")
+    result = run("our-checklist", _own_answers(tmp_path), "--definition", definition)
+    assert (result["instrument_id"], result["version"], result["outcome"]) == ("our-checklist", 1, "evaluate")
+
+
+def test_definition_is_repeatable_and_the_latest_version_is_used(tmp_path: Path) -> None:
+    first = write(tmp_path, _own_checklist(), "our-checklist.v1.json")
+    second = write(tmp_path, _own_checklist(2), "our-checklist.v2.json")
+    result = run("our-checklist", _own_answers(tmp_path, 2), "--definition", first, "--definition", second)
+    assert result["version"] == 2
+    older = run(
+        "our-checklist", _own_answers(tmp_path, 1), "--definition", first, "--definition", second, "--version", "1"
+    )
+    assert older["version"] == 1
+
+
+def test_a_definition_file_with_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "our-checklist.v1.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(_own_checklist()).encode("utf-8"))
+    assert run("our-checklist", _own_answers(tmp_path), "--definition", str(path))["outcome"] == "evaluate"
+
+
+def test_a_scheme_file_may_name_the_districts_own_kinds(tmp_path: Path) -> None:
+    scheme = json.loads((definitions.INSTRUMENTS_DIR / "virginia.v1.json").read_text(encoding="utf-8"))
+    scheme.update({"id": "our-levels"})
+    scheme["levels"][0]["interventions"]["suggested"].append("peer-mentoring")
+    path = write(tmp_path, scheme, "our-levels.v1.json")
+    answers = str(EXAMPLES / "cstag-decision-tree.json")
+    assert '"peer-mentoring" is not a known intervention kind' in fails(
+        "cstag-decision-tree", answers, "--definition", path
+    )
+    assert run("cstag-decision-tree", answers, "--definition", path, "--kind", "peer-mentoring")["complete"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "our-checklist.v1.json",
+            json.dumps(_own_checklist(description="a\u0000b")).encode(),
+            "The definition file is invalid: our-checklist.v1.json: description: holds a control character (U+0000)",
+        ),
+        (
+            "our-checklist.v1.json",
+            json.dumps(_own_checklist(version=10**7)).encode(),
+            "our-checklist.v1.json: version: must be at most 1,000,000",
+        ),
+        ("our-checklist.v1.json", b"[" * 100_000, "our-checklist.v1.json: invalid JSON: nested too deeply"),
+        ("our-checklist.v1.json", b"\xff\xfe{}", "our-checklist.v1.json: is not UTF-8 text"),
+        ("our-checklist.v1.json", b" " * (256 * 1024 + 1), "our-checklist.v1.json: is larger than 256 KB"),
+        (
+            "other-name.v1.json",
+            json.dumps(_own_checklist()).encode(),
+            '"our-checklist" does not match the file name: name the file our-checklist.v1.json',
+        ),
+        (
+            "screening-checklist.v1.json",
+            json.dumps(_own_checklist(id="screening-checklist")).encode(),
+            "The definition files do not go together: screening-checklist.v1.json: version: "
+            'version 1 of "screening-checklist" is already defined',
+        ),
+    ],
+    ids=["nul", "huge version", "deep", "not utf-8", "too large", "wrong name", "shipped version"],
+)
+def test_a_bad_definition_file_is_a_clear_error(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert message in fails(
+        "screening-checklist", str(EXAMPLES / "screening-checklist.json"), "--definition", str(path)
+    )
+
+
+def test_a_missing_definition_file_or_a_folder(tmp_path: Path) -> None:
+    answers = str(EXAMPLES / "screening-checklist.json")
+    missing = fails("screening-checklist", answers, "--definition", str(tmp_path / "nope.v1.json"))
+    assert missing.endswith("nope.v1.json: no such file.")
+    assert fails("screening-checklist", answers, "--definition", str(tmp_path)).endswith(
+        ": is a folder, not a definition file."
+    )
+
+
+def test_an_answers_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "answers.json"
+    path.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "cstag-decision-tree.json").read_bytes())
+    assert run("cstag-decision-tree", str(path))["outcome"] == "substantive-serious"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[" * 200_000 + "]" * 200_000, "invalid JSON: nested too deeply."),
+        ('{"version": ' + "9" * 5000 + "}", "invalid JSON: a number is too long."),
+    ],
+    ids=["deep", "long number"],
+)
+def test_answers_json_python_cannot_read_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "answers.json"
+    path.write_text(content, encoding="utf-8")
+    assert fails("cstag-decision-tree", str(path)) == f"{path}: {message}"
+
+
+def test_deep_answers_from_the_command_line_print_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    done = _manage("cstag-decision-tree", str(path))
+    assert done.returncode == 1
+    assert "nested too deeply" in done.stderr
+    assert "Traceback" not in done.stderr

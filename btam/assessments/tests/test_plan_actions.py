@@ -16,8 +16,8 @@ from btam.assessments.plan_actions import (
     do_add_intervention_task,
     do_set_intervention_status,
     do_update_intervention,
-    today,
 )
+from btam.assessments.schedule import today
 from btam.assessments.tests.plan_helpers import SECRET, intervention
 from btam.audit.models import AuditEvent, Verb
 from btam.cases.actions import CaseError

@@ -11,7 +11,8 @@ from django.test import Client
 
 from btam.accounts.models import Role
 from btam.assessments.models import AssessmentSettings, Intervention
-from btam.assessments.plan_actions import do_set_intervention_status, today
+from btam.assessments.plan_actions import do_set_intervention_status
+from btam.assessments.schedule import today
 from btam.assessments.tests.plan_helpers import HTMX, intervention, set_level, url
 from btam.audit.models import AuditEvent, Verb
 from btam.cases.models import Case, Task

@@ -16,7 +16,8 @@ from django.test import Client
 from btam.accounts.models import Role
 from btam.assessments import plan, safety_pdf
 from btam.assessments.models import Intervention, SafetyPlan
-from btam.assessments.plan_actions import do_save_safety_plan, do_set_intervention_status, today, version_of
+from btam.assessments.plan_actions import do_save_safety_plan, do_set_intervention_status, version_of
+from btam.assessments.schedule import today
 from btam.assessments.tests.plan_helpers import SECRET, intervention, set_level, url
 from btam.audit.models import AuditEvent, Verb
 from btam.cases.actions import CaseError

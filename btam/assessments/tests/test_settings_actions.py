@@ -42,8 +42,11 @@ def test_it_saves_the_scheme_instruments_intervals_and_rules(world: Any) -> None
     )
     assert row.level_scheme == "florida"
     assert row.instruments == ["cstag-decision-tree"]
-    assert row.reassess_days == {"low": 60, "high": 3}
-    assert row.intervention_rules == {"high": {"required": ["safety-plan"], "suggested": ["wellness-check"]}}
+    # Stored by scheme: a case decided with another scheme keeps that scheme's own (finding 14).
+    assert row.reassess_days == {"florida": {"low": 60, "high": 3}}
+    assert row.intervention_rules == {
+        "florida": {"high": {"required": ["safety-plan"], "suggested": ["wellness-check"]}}
+    }
     assert row.updated_by == manager(world)
     scheme = levels.scheme_for(world.district.pk)
     assert scheme.id == "florida"
@@ -70,8 +73,9 @@ def test_it_audits_before_and_after_as_codes(world: Any) -> None:
     assert [e.verb for e in events] == [Verb.UPDATED, Verb.UPDATED]
     last = events[-1]
     assert last.district_id == world.district.pk
-    assert last.before["level_scheme"] == "virginia" and last.before["reassess_days"] == {"high": 5}
-    assert last.after["level_scheme"] == "florida" and last.after["reassess_days"] == {"high": 4}
+    assert last.before["level_scheme"] == "virginia" and last.before["reassess_days"] == {"virginia": {"high": 5}}
+    assert last.after["level_scheme"] == "florida"
+    assert last.after["reassess_days"] == {"florida": {"high": 4}, "virginia": {"high": 5}}
     assert last.detail == {"scheme_changed": True}
 
 
@@ -91,7 +95,7 @@ def test_rules_equal_to_the_schemes_are_not_stored(world: Any) -> None:
         "low": {"required": ["wellness-check"], "suggested": []},
     }
     row = update(world, intervention_rules=rules)
-    assert row.intervention_rules == {"low": {"required": ["wellness-check"], "suggested": []}}
+    assert row.intervention_rules == {"virginia": {"low": {"required": ["wellness-check"], "suggested": []}}}
 
 
 @pytest.mark.django_db
@@ -132,7 +136,7 @@ def test_a_bad_change_keeps_the_settings_as_they_were(world: Any) -> None:
     with pytest.raises(SettingsError):
         update(world, level_scheme="florida", reassess_days={"high": 999})
     row = AssessmentSettings.objects.get(district=world.district)
-    assert (row.level_scheme, row.reassess_days) == ("virginia", {"high": 5})
+    assert (row.level_scheme, row.reassess_days) == ("virginia", {"virginia": {"high": 5}})
 
 
 @pytest.mark.django_db
@@ -165,7 +169,7 @@ def test_rules_may_name_the_districts_own_active_kinds(world: Any) -> None:
     )
     assert "peer-mentoring" in {k.code for k in kinds_for(world.district.pk)}
     row = update(world, intervention_rules={"low": {"required": [], "suggested": ["peer-mentoring"]}})
-    assert row.intervention_rules["low"]["suggested"] == ["peer-mentoring"]
+    assert row.intervention_rules["virginia"]["low"]["suggested"] == ["peer-mentoring"]
     # Another district's kind is not in this district's catalogue.
     do_add_intervention_kind(
         actor=world.outsider, district_id=world.other_district.pk, code="their-kind", label="Theirs"

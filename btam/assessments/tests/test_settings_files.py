@@ -95,7 +95,7 @@ def test_a_district_may_choose_its_own_scheme_and_instrument(world: Any) -> None
     assert scheme.id == "district-scheme"
     assert levels.reassess_days(world.district.pk, scheme, "red") == 1
     assert levels.reassess_days(world.district.pk, scheme, "amber") == 14
-    assert levels.level_label("district-scheme", "amber") == "Amber"
+    assert levels.level_label("district-scheme", "amber", district_id=world.district.pk) == "Amber"
 
 
 @pytest.mark.django_db

@@ -141,8 +141,10 @@ def test_saving_intervals_rules_and_instruments(world: Any) -> None:
     assert "Settings saved." in response.content.decode()
     row = AssessmentSettings.objects.get(district=world.district)
     assert row.instruments == ["cstag-decision-tree", "screening-checklist"]
-    assert row.reassess_days == {"high": 3}
-    assert row.intervention_rules == {"low": {"required": ["wellness-check"], "suggested": ["resource-connection"]}}
+    assert row.reassess_days == {"virginia": {"high": 3}}
+    assert row.intervention_rules == {
+        "virginia": {"low": {"required": ["wellness-check"], "suggested": ["resource-connection"]}}
+    }
     body = response.content.decode()
     assert 'name="days.high" value="3"' in body
 
@@ -158,7 +160,9 @@ def test_changing_the_scheme_without_javascript_starts_from_its_defaults(world: 
     response = client.post(URL, data, follow=True)
     assert "Its intervals and intervention rules are its own defaults: review them below." in response.content.decode()
     row = AssessmentSettings.objects.get(district=world.district)
-    assert (row.level_scheme, row.reassess_days, row.intervention_rules) == ("florida", {}, {})
+    # Florida starts from its defaults; Virginia's interval stays Virginia's (cases decided with it).
+    assert (row.level_scheme, row.reassess_days, row.intervention_rules) == ("florida", {"virginia": {"high": 3}}, {})
+    assert levels.day_overrides(row, "florida") == {}
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from btam.accounts.models import Role
-from btam.assessments.models import Assessment, CheckIn, Dissent, Intervention
+from btam.assessments.models import Assessment, CheckIn, DeclinedDecision, Dissent, Intervention
 from btam.cases import actions, document_actions, reporter_actions, timeline
 from btam.cases.models import (
     BreakGlassGrant,
@@ -123,6 +123,19 @@ def _assessment_rows(case: Case, user: Any, leader: Any) -> None:
         approved_by=leader,
         approved_at=at + dt.timedelta(minutes=3),
     )
+    DeclinedDecision.objects.create(
+        assessment=assessment,
+        scheme_id="virginia",
+        scheme_version=1,
+        level="high",
+        level_rank=2,
+        rationale="Continuing intent and a search for a weapon.",
+        decided_by=user,
+        decided_at=at + dt.timedelta(minutes=1),
+        declined_by=leader,
+        declined_at=at + dt.timedelta(minutes=2),
+        reason="Interview the friend first.",
+    )
     Dissent.objects.create(assessment=assessment, author=leader, text="I would say moderate.", created_at=at)
     Intervention.objects.create(
         case=case, kind="safety-plan", created_by=user, created_at=at, updated_at=at, owner=user
@@ -177,7 +190,9 @@ def test_every_kind_of_event_appears_on_the_timeline_newest_first(world: Any) ->
     assert what["assessment_started"].what == "Assessment started: Threat classification: five-step decision tree"
     assert what["assessment_decided"].what == "Decision recorded: High (differs from the suggestion)"
     assert what["assessment_decided"].excerpt == "Continuing intent and a search for a weapon."
+    assert what["assessment_declined"].what == "Decision declined by the leader: High"
     assert what["assessment_declined"].excerpt == "Interview the friend first."
+    assert what["assessment_declined"].link == what["assessment_decided"].link
     assert what["assessment_approved"].what == "Decision approved: High"
     assert what["dissent"].excerpt == "I would say moderate."
     assert what["dissent"].link == what["assessment_decided"].link != ""

@@ -1,14 +1,20 @@
-"""Evaluate an answers file against a shipped instrument and print the evaluation as JSON.
+"""Evaluate an answers file against an instrument and print the evaluation as JSON.
 
     python manage.py evaluate_instrument cstag-decision-tree answers.json [--version 1]
+    python manage.py evaluate_instrument our-checklist answers.json --definition our-checklist.v1.json
 
 The answers file is ``{"instrument": id, "version": n, "answers": {...}}`` (docs/assessments.md);
-``btam/assessments/instruments/examples/`` holds one per instrument. Needs no database.
+``btam/assessments/instruments/examples/`` holds one per instrument. ``--definition FILE`` (repeatable)
+adds a district's own definition files on top of the shipped ones, checked as an upload is (size,
+UTF-8 with or without a byte-order mark, the schema, no version of a shipped file redefined);
+``--kind CODE`` (repeatable) names the district's own intervention kinds its scheme files may use.
+Needs no database.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +23,21 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from btam.assessments import definitions, engine
 
 MAX_ANSWERS_BYTES = 5_000_000
+# As an upload (settings_actions.MAX_DEFINITION_BYTES; not imported: that module needs the models).
+MAX_DEFINITION_BYTES = 256 * 1024
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    """A file name as it may be printed (a name the file system gave in another encoding)."""
+    return "".join("?" if unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in name)
 
 
 class Command(BaseCommand):
@@ -38,22 +59,75 @@ class Command(BaseCommand):
             metavar="N",
             help="the instrument's version (default: the latest)",
         )
+        parser.add_argument(
+            "--definition",
+            dest="definitions",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="a district's own definition file (<id>.v<version>.json) to use with the shipped ones; repeatable",
+        )
+        parser.add_argument(
+            "--kind",
+            dest="kinds",
+            action="append",
+            default=[],
+            metavar="CODE",
+            help="a district's own intervention kind that a --definition scheme file names; repeatable",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        instrument = self._instrument(options["instrument_id"], options["instrument_version"])
-        data = self._read(Path(options["answers_file"]))
+        registry = self._registry(options["definitions"], options["kinds"])
+        instrument = self._instrument(registry, options["instrument_id"], options["instrument_version"])
+        path = Path(options["answers_file"])
+        data = self._read(path)
         try:
             answers = engine.load_answers(data, instrument)
             evaluation = engine.evaluate(instrument, answers)
         except engine.AnswersError as exc:
             raise CommandError("\n".join(exc.messages)) from None
-        self.stdout.write(json.dumps(evaluation.as_dict(), indent=2, ensure_ascii=False))
+        except RecursionError:
+            raise CommandError(f"{path}: the answers are nested too deeply.") from None
+        text = json.dumps(evaluation.as_dict(), indent=2, ensure_ascii=False)
+        if not text.isascii() and not _encodable(text):  # an unpaired surrogate from the answers
+            text = json.dumps(evaluation.as_dict(), indent=2)
+        self.stdout.write(text)
 
-    def _instrument(self, instrument_id: str, version: int | None) -> definitions.Instrument:
+    def _registry(self, files: list[str], kinds: list[str]) -> definitions.Registry:
+        """The shipped definitions plus ``files``, each checked as an upload is."""
         try:
             registry = definitions.builtin()
         except definitions.DefinitionError as exc:
             raise CommandError(f"A definition file is invalid: {exc}") from None
+        extra: list[definitions.Definition] = []
+        for name in files:
+            path = Path(name)
+            if path.is_dir():
+                raise CommandError(f"{_printable(name)}: is a folder, not a definition file.")
+            try:
+                raw = path.read_bytes()
+            except FileNotFoundError:
+                raise CommandError(f"{_printable(name)}: no such file.") from None
+            except OSError as exc:
+                raise CommandError(f"{_printable(name)}: cannot be read ({exc.strerror or exc}).") from None
+            try:
+                extra.append(
+                    definitions.parse_bytes(
+                        raw, source=_printable(path.name), extra_interventions=kinds, max_bytes=MAX_DEFINITION_BYTES
+                    )
+                )
+            except definitions.DefinitionError as exc:
+                raise CommandError(f"The definition file is invalid: {exc}") from None
+        if not extra:
+            return registry
+        try:
+            return registry.with_extra(extra)
+        except definitions.DefinitionError as exc:
+            raise CommandError(f"The definition files do not go together: {exc}") from None
+
+    def _instrument(
+        self, registry: definitions.Registry, instrument_id: str, version: int | None
+    ) -> definitions.Instrument:
         try:
             return registry.instrument(instrument_id, version)
         except KeyError:
@@ -71,7 +145,7 @@ class Command(BaseCommand):
             size = path.stat().st_size
             if size > MAX_ANSWERS_BYTES:
                 raise CommandError(f"{path}: the answers file is larger than {MAX_ANSWERS_BYTES // 1_000_000} MB.")
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark some editors write is not an error
         except FileNotFoundError:
             raise CommandError(f"{path}: no such file.") from None
         except IsADirectoryError:
@@ -84,3 +158,7 @@ class Command(BaseCommand):
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise CommandError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}.") from None
+        except RecursionError:
+            raise CommandError(f"{path}: invalid JSON: nested too deeply.") from None
+        except ValueError:  # a number of more than 4,300 digits
+            raise CommandError(f"{path}: invalid JSON: a number is too long.") from None
