@@ -13,9 +13,11 @@ dissents and discarding are plain posts answered by a redirect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -25,10 +27,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
+from btam.accounts.models import User
 from btam.assessments import access, decision_actions, engine, history, levels
 from btam.assessments.assessment_forms import AnswersForm, DecisionForm, DeclineForm, DissentForm, StartForm
 from btam.assessments.decision_actions import AssessmentError, PendingDecision, StaleSave
 from btam.assessments.definitions import Instrument, Level, LevelScheme
+from btam.assessments.form_helpers import lost_access
 from btam.assessments.models import Assessment, Contribution, DeclinedDecision, Dissent
 from btam.cases import access as case_access
 from btam.cases.actions import CaseError
@@ -44,14 +48,6 @@ EVALUATION_PANEL = "assessments/partials/_assess_evaluation.html"
 
 
 # Shared ------------------------------------------------------------------------------------------
-
-
-def _lost_access(request: HttpRequest, case: Case, exc: CaseError) -> HttpResponse | None:
-    """After a refused change: the user's access may have gone meanwhile; then leave the case."""
-    if Case.objects.visible_to(user_of(request)).filter(pk=case.pk).exists():
-        return None
-    messages.error(request, str(exc))
-    return redirect("cases:list")
 
 
 def _assessment_of(case: Case, assessment_pk: int) -> Assessment:
@@ -222,7 +218,7 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
             version=form.cleaned_data.get("version"),
         )
     except CaseError as exc:
-        if (gone := _lost_access(request, case, exc)) is not None:
+        if (gone := lost_access(request, case, exc)) is not None:
             return gone
         case.refresh_from_db()
         return _tab_page(request, case, start_form=form, error=str(exc), status=400)
@@ -513,7 +509,7 @@ def save(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
             partial=WORK_PANEL,
         )
     except CaseError as exc:
-        if (gone := _lost_access(request, case, exc)) is not None:
+        if (gone := lost_access(request, case, exc)) is not None:
             return gone
         assessment = _assessment_of(case, assessment_pk)
         case.refresh_from_db()
@@ -615,7 +611,7 @@ def decide(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
             revision=form.cleaned_data["revision"],
         )
     except CaseError as exc:
-        if (gone := _lost_access(request, case, exc)) is not None:
+        if (gone := lost_access(request, case, exc)) is not None:
             return gone
         case.refresh_from_db()
         assessment = _assessment_of(case, assessment_pk)
@@ -660,7 +656,7 @@ def approve(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
     try:
         approved = decision_actions.do_approve_decision(actor=user, assessment=assessment)
     except CaseError as exc:
-        if (gone := _lost_access(request, case, exc)) is not None:
+        if (gone := lost_access(request, case, exc)) is not None:
             return gone
         case.refresh_from_db()
         return _detail_page(
@@ -678,42 +674,68 @@ def approve(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
     return redirect("assessments:detail", pk=case.pk, assessment_pk=approved.pk)
 
 
-@policy(CASE_POLICY)
-@never_cache
-def decline(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
-    """A team leader declines a decision waiting for approval, with a reason."""
+def _text_form_action(
+    request: HttpRequest,
+    pk: int,
+    assessment_pk: int,
+    *,
+    form_class: type[forms.Form],
+    field: str,
+    run: Callable[[User, Assessment, str], object],
+    success: str,
+    refused: str,
+    error_part: str,
+) -> HttpResponse:
+    """A POST of one text (a decline's reason, a dissent) on an assessment: the action, then the
+    assessment page; on a refusal the page again, with the typed text kept and the reason why."""
     user = user_of(request)
     case = access.get_case(user, pk, write=True)
     assessment = _assessment_of(case, assessment_pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form = DeclineForm(request.POST)
+    form = form_class(request.POST)
     error = ""
     if form.is_valid():
         try:
-            decision_actions.do_decline_decision(actor=user, assessment=assessment, reason=form.cleaned_data["reason"])
+            run(user, assessment, form.cleaned_data[field])
         except CaseError as exc:
-            if (gone := _lost_access(request, case, exc)) is not None:
+            if (gone := lost_access(request, case, exc)) is not None:
                 return gone
             error = str(exc)
         else:
-            messages.success(
-                request, _("Decision declined: the assessment is in progress again, and its recorder was told.")
-            )
+            messages.success(request, success)
             return redirect("assessments:detail", pk=case.pk, assessment_pk=assessment.pk)
     else:
-        error = _("The decision was not declined: %(problems)s") % {
-            "problems": " ".join(str(e) for e in form.errors.get("reason", []))
-        }
+        error = refused % {"problems": " ".join(str(e) for e in form.errors.get(field, []))}
     case.refresh_from_db()
     return _detail_page(
         request,
         case,
         _assessment_of(case, assessment_pk),
-        decline_form=form,
+        decline_form=form if isinstance(form, DeclineForm) else None,
+        dissent_form=form if isinstance(form, DissentForm) else None,
         error=error,
-        error_part="approval",
+        error_part=error_part,
         status=400,
+    )
+
+
+@policy(CASE_POLICY)
+@never_cache
+def decline(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
+    """A team leader declines a decision waiting for approval, with a reason."""
+    return _text_form_action(
+        request,
+        pk,
+        assessment_pk,
+        form_class=DeclineForm,
+        field="reason",
+        run=lambda user, assessment, text: decision_actions.do_decline_decision(
+            actor=user, assessment=assessment, reason=text
+        ),
+        success=_("Decision declined: the assessment is in progress again, and its recorder was told."),
+        refused=_("The decision was not declined: %(problems)s"),
+        error_part="approval",
     )
 
 
@@ -721,36 +743,18 @@ def decline(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
 @never_cache
 def dissent(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
     """Record a dissent with the decision."""
-    user = user_of(request)
-    case = access.get_case(user, pk, write=True)
-    assessment = _assessment_of(case, assessment_pk)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    form = DissentForm(request.POST)
-    error = ""
-    if form.is_valid():
-        try:
-            decision_actions.do_record_dissent(actor=user, assessment=assessment, text=form.cleaned_data["text"])
-        except CaseError as exc:
-            if (gone := _lost_access(request, case, exc)) is not None:
-                return gone
-            error = str(exc)
-        else:
-            messages.success(request, _("Your dissent is recorded with the decision."))
-            return redirect("assessments:detail", pk=case.pk, assessment_pk=assessment.pk)
-    else:
-        error = _("The dissent was not recorded: %(problems)s") % {
-            "problems": " ".join(str(e) for e in form.errors.get("text", []))
-        }
-    case.refresh_from_db()
-    return _detail_page(
+    return _text_form_action(
         request,
-        case,
-        _assessment_of(case, assessment_pk),
-        dissent_form=form,
-        error=error,
+        pk,
+        assessment_pk,
+        form_class=DissentForm,
+        field="text",
+        run=lambda user, assessment, text: decision_actions.do_record_dissent(
+            actor=user, assessment=assessment, text=text
+        ),
+        success=_("Your dissent is recorded with the decision."),
+        refused=_("The dissent was not recorded: %(problems)s"),
         error_part="dissent",
-        status=400,
     )
 
 
@@ -766,7 +770,7 @@ def discard(request: HttpRequest, pk: int, assessment_pk: int) -> HttpResponse:
     try:
         decision_actions.do_discard_assessment(actor=user, assessment=assessment)
     except CaseError as exc:
-        if (gone := _lost_access(request, case, exc)) is not None:
+        if (gone := lost_access(request, case, exc)) is not None:
             return gone
         case.refresh_from_db()
         return _detail_page(
