@@ -64,13 +64,13 @@ typecheck: venv
 messages: venv
 	DEBUG=1 $(PY) manage.py compilemessages --locale es --ignore=.venv --ignore=node_modules -v0
 
-test-sqlite: venv assets messages test-sqlite-only
+test-sqlite: venv assets messages chromium test-sqlite-only
 
 test-sqlite-only:
 	@echo "== Test suite on SQLite =="
 	env -u DATABASE_URL .venv/bin/pytest -q
 
-test-postgres: venv assets messages test-postgres-only
+test-postgres: venv assets messages chromium test-postgres-only
 
 test-postgres-only:
 	@echo "== Test suite on PostgreSQL ($(PG_URL)) =="
@@ -90,7 +90,7 @@ e2e: venv assets chromium
 	env -u DATABASE_URL .venv/bin/pytest -q e2e
 
 # Both suites at once (scripts/run_suites.sh), then the browser tests.
-test-suites: venv assets messages
+test-suites: venv assets messages chromium
 	@bash scripts/run_suites.sh
 
 test: lint typecheck test-suites e2e

@@ -213,8 +213,8 @@ def test_the_printed_copy_never_holds_the_assessment_rationale_notes_or_reporter
 
 
 def test_names_in_any_script_print_with_dejavu(case: Case, member: Any) -> None:
-    if safety_pdf.find_font() is None:
-        pytest.skip("DejaVu Sans is not installed here (fonts-dejavu-core)")
+    # make test installs the font (scripts/ensure_chromium.sh); running pytest alone needs it too.
+    assert safety_pdf.find_font() is not None, "DejaVu Sans is missing: install the Debian package fonts-dejavu-core"
     member.full_name = "Nguyễn Thị Đào"
     member.save(update_fields=["full_name"])
     found = save(case, member, {"trusted_adults": "Ms. Łukasiewicz, Mr. Ωmega, Зоя"})
