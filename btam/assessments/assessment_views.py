@@ -32,12 +32,11 @@ from btam.assessments import access, decision_actions, engine, history, levels
 from btam.assessments.assessment_forms import AnswersForm, DecisionForm, DeclineForm, DissentForm, StartForm
 from btam.assessments.decision_actions import AssessmentError, PendingDecision, StaleSave
 from btam.assessments.definitions import Instrument, Level, LevelScheme
-from btam.assessments.form_helpers import lost_access
 from btam.assessments.models import Assessment, Contribution, DeclinedDecision, Dissent
 from btam.cases import access as case_access
 from btam.cases.actions import CaseError
 from btam.cases.models import Case
-from btam.cases.pages import CASE_POLICY, render_case, user_of
+from btam.cases.pages import CASE_POLICY, lost_access, render_case, user_of
 from btam.core.access import policy
 
 TAB = "assessments"

@@ -25,14 +25,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from btam.assessments import access, decision_actions, levels, monitoring_actions, plan, schedule
-from btam.assessments.form_helpers import lost_access
 from btam.assessments.models import Assessment, CheckIn, Intervention, ReassessmentSchedule
 from btam.assessments.monitoring_forms import CheckInForm, ReassessmentDateForm
 from btam.audit.models import AuditEvent, Verb
 from btam.cases.access import can_write
 from btam.cases.actions import CaseError
 from btam.cases.models import Case
-from btam.cases.pages import CASE_POLICY, render_case, user_of
+from btam.cases.pages import CASE_POLICY, lost_access, render_case, user_of
 from btam.core.access import policy
 
 CHECK_INS_PAGE_SIZE = 50

@@ -28,14 +28,13 @@ from django.views.decorators.cache import never_cache
 
 from btam.accounts.models import User
 from btam.assessments import access, plan, plan_actions, safety_pdf, schedule
-from btam.assessments.form_helpers import lost_access
 from btam.assessments.models import Intervention, SafetyPlan
 from btam.assessments.plan_forms import EditInterventionForm, EndForm, InterventionForm, PrintForm, SafetyPlanForm
 from btam.audit.models import AuditEvent, Verb
 from btam.cases import access as case_access
 from btam.cases.actions import CaseError
 from btam.cases.models import Case, Task
-from btam.cases.pages import CASE_POLICY, render_case, user_of
+from btam.cases.pages import CASE_POLICY, lost_access, render_case, user_of
 from btam.cases.task_forms import TaskForm
 from btam.core.access import policy
 

@@ -28,7 +28,7 @@ from btam.cases import access, note_actions
 from btam.cases.actions import CaseError
 from btam.cases.models import Case, Note
 from btam.cases.note_forms import CorrectionForm, NoteFilterForm, NoteForm
-from btam.cases.pages import CASE_POLICY, render_case, user_of
+from btam.cases.pages import CASE_POLICY, lost_access, render_case, user_of
 from btam.core.access import policy
 from btam.lib import clock
 
@@ -88,14 +88,6 @@ def _note_of(case: Case, note_pk: int) -> Note:
     if note is None:
         raise Http404
     return note
-
-
-def _lost_access(request: HttpRequest, case: Case, exc: CaseError) -> HttpResponse | None:
-    """After a refused change: the user's access may have gone meanwhile; then leave the case."""
-    if Case.objects.visible_to(user_of(request)).filter(pk=case.pk).exists():
-        return None
-    messages.error(request, str(exc))
-    return redirect("cases:list")
 
 
 def _notes_page(
@@ -166,7 +158,7 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
                 body=form.cleaned_data["body"],
             )
         except CaseError as exc:
-            if (gone := _lost_access(request, case, exc)) is not None:
+            if (gone := lost_access(request, case, exc)) is not None:
                 return gone
             error = str(exc)
         else:
@@ -240,7 +232,7 @@ def edit(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
             body=form.cleaned_data["body"],
         )
     except CaseError as exc:
-        if (gone := _lost_access(request, case, exc)) is not None:
+        if (gone := lost_access(request, case, exc)) is not None:
             return gone
         case.refresh_from_db()
         note.refresh_from_db()
@@ -266,7 +258,7 @@ def correct(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
     try:
         note_actions.do_add_correction(actor=user, note=note, body=form.cleaned_data["body"])
     except CaseError as exc:
-        if (gone := _lost_access(request, case, exc)) is not None:
+        if (gone := lost_access(request, case, exc)) is not None:
             return gone
         case.refresh_from_db()
         return _form_page(request, case, note, mode="correct", form=form, error=str(exc), status=400)

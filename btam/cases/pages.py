@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from btam.accounts.models import User
@@ -40,6 +41,15 @@ TABS: list[tuple[str, str, Any]] = [
 
 def user_of(request: HttpRequest) -> User:
     return cast(User, request.user)
+
+
+def lost_access(request: HttpRequest, case: Case, exc: Exception) -> HttpResponse | None:
+    """After a refused change: the user's access may have gone meanwhile; then leave the case (the
+    message on the case list) instead of showing the case again. None while they still see it."""
+    if Case.objects.visible_to(user_of(request)).filter(pk=case.pk).exists():
+        return None
+    messages.error(request, str(exc))
+    return redirect("cases:list")
 
 
 def record_view(request: HttpRequest, case: Case, *, tab: str) -> None:

@@ -29,7 +29,7 @@ from btam.audit.models import AuditEvent, Verb
 from btam.cases import access, task_actions
 from btam.cases.actions import CaseError
 from btam.cases.models import Case, Status, Task
-from btam.cases.pages import CASE_POLICY, render_case, user_of
+from btam.cases.pages import CASE_POLICY, lost_access, render_case, user_of
 from btam.cases.task_forms import TaskForm
 from btam.core.access import policy
 
@@ -80,14 +80,6 @@ def _task_of(case: Case, task_pk: int) -> Task:
     if task is None:
         raise Http404
     return task
-
-
-def _lost_access(request: HttpRequest, case: Case, exc: CaseError) -> HttpResponse | None:
-    """After a refused change: the user's access may have gone meanwhile; then leave the case."""
-    if Case.objects.visible_to(user_of(request)).filter(pk=case.pk).exists():
-        return None
-    messages.error(request, str(exc))
-    return redirect("cases:list")
 
 
 def _tasks_page(
@@ -164,7 +156,7 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
                 due_on=form.cleaned_data["due_on"],
             )
         except CaseError as exc:
-            if (gone := _lost_access(request, case, exc)) is not None:
+            if (gone := lost_access(request, case, exc)) is not None:
                 return gone
             error = str(exc)
     else:
@@ -185,7 +177,7 @@ def set_status(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     try:
         task_actions.do_set_task_status(actor=user, task=task, status=new_status)
     except CaseError as exc:
-        if (gone := _lost_access(request, case, exc)) is not None:
+        if (gone := lost_access(request, case, exc)) is not None:
             return gone
         error = str(exc)
     label = Task.Status(new_status).label if new_status in Task.Status.values else ""
@@ -227,7 +219,7 @@ def edit(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
                     due_on=form.cleaned_data["due_on"],
                 )
             except CaseError as exc:
-                if (gone := _lost_access(request, case, exc)) is not None:
+                if (gone := lost_access(request, case, exc)) is not None:
                     return gone
                 error = str(exc)
             else:
