@@ -372,8 +372,7 @@ def _detail_page(
         "differences": differences or [],
         "preview": preview,
         "move": level_move(assessment, labels),
-        "can_approve": assessment.status == Assessment.Status.PENDING_APPROVAL
-        and case_access.is_leader_for(user, case),
+        "can_approve": assessment.status == Assessment.Status.PENDING_APPROVAL and access.can_approve(user, case),
         # A level took effect after this pending decision was recorded: it cannot be approved.
         "superseded": decision_actions.superseded(assessment),
         "declined_decisions": _declined_rows(assessment, labels),

@@ -74,19 +74,11 @@ class StaleSave(AssessmentError):  # noqa: N818 (a refusal, like CaseError)
 
 
 def offered_instruments(district_id: int, registry: Registry | None = None) -> list[Instrument]:
-    """The instruments a district's teams may start (latest versions): those chosen in its settings,
-    or every available one when it chose none."""
+    """The instruments a district's teams may start (latest versions), as its settings page shows
+    them (``levels.offered_instrument_ids``)."""
     registry = registry or levels.registry_for(district_id)
-    chosen = [str(i) for i in (levels.settings_for(district_id).instruments or [])]
-    if not chosen:
-        return registry.instruments()
-    offered = []
-    for instrument_id in chosen:
-        try:
-            offered.append(registry.instrument(instrument_id))
-        except KeyError:
-            continue  # a file the district removed since: not offered any more
-    return offered
+    chosen = levels.settings_for(district_id).instruments or []
+    return [registry.instrument(i) for i in levels.offered_instrument_ids(chosen, registry)]
 
 
 def instrument_of(assessment: Assessment, registry: Registry | None = None) -> Instrument:

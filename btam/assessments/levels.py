@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,6 +255,14 @@ def rules(district_id: int, scheme: definitions.LevelScheme, level_id: str) -> t
         return tuple(override["required"]), tuple(override["suggested"])
     level = scheme.level(level_id)
     return level.required, level.suggested
+
+
+def offered_instrument_ids(chosen: Iterable[object], registry: definitions.Registry) -> list[str]:
+    """The instruments a district's teams are offered (ids, latest versions): those it chose that
+    still exist, or every available one when it chose none (or none of its choices is left)."""
+    available = [instrument.id for instrument in registry.instruments()]
+    picked = [str(i) for i in chosen if str(i) in available]
+    return picked or available
 
 
 def level_label(scheme_id: str, level_id: str, *, district_id: int | None = None, version: int | None = None) -> str:

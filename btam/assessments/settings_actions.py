@@ -80,9 +80,7 @@ def kinds_for(district_id: int) -> list[Kind]:
 
 def offered_instruments(settings_row: AssessmentSettings, registry: definitions.Registry) -> list[str]:
     """The instrument ids the district's teams are offered (every available one when none is chosen)."""
-    available = [instrument.id for instrument in registry.instruments()]
-    chosen = [i for i in (settings_row.instruments or []) if i in available]
-    return chosen or available
+    return levels.offered_instrument_ids(settings_row.instruments or [], registry)
 
 
 def snapshot(row: AssessmentSettings) -> dict[str, Any]:

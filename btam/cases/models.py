@@ -44,16 +44,6 @@ class ScreeningDecision(models.TextChoices):
     NO_FURTHER_ACTION = "no_further_action", _("Resolved at screening: no further evaluation needed")
 
 
-class RiskLevel(models.TextChoices):
-    """The level the team assigns (Virginia DCJS model names). The assessments module records it
-    with its rationale; until then the case's own form does (``actions.do_set_risk_level``)."""
-
-    LOW = "low", _("Low")
-    MODERATE = "moderate", _("Moderate")
-    HIGH = "high", _("High")
-    IMMINENT = "imminent", _("Imminent")
-
-
 class ClosureReason(models.TextChoices):
     RESOLVED = "resolved", _("Concern resolved; plan completed")
     NO_THREAT = "no_threat", _("No threat found (unfounded or transient)")

@@ -13,7 +13,7 @@ from btam.accounts.models import Role
 from btam.audit.models import AuditEvent, Verb
 from btam.cases.list_filters import CaseFilterForm
 from btam.cases.list_views import LIST_TARGET_TYPE
-from btam.cases.models import Case, RiskLevel, Status
+from btam.cases.models import Case, Status
 from btam.cases.tests.list_helpers import HTMX, at, make_case
 from btam.testing import make_member
 
@@ -99,7 +99,7 @@ def test_a_title_is_shown_escaped(world: Any, leader: Client) -> None:
 @pytest.mark.django_db
 def test_each_row_shows_its_school_stage_risk_manager_and_dates(world: Any, leader: Client, clock: Any) -> None:
     clock.freeze(at("2026-03-10"))
-    make_case(world, title="Row", status=Status.MANAGEMENT, risk_level=RiskLevel.HIGH, next_due_on=dt.date(2026, 3, 1))
+    make_case(world, title="Row", status=Status.MANAGEMENT, risk_level="high", next_due_on=dt.date(2026, 3, 1))
     body = leader.get(URL).content.decode()
     row = body[body.index("<tbody>") : body.index("</tbody>")]
     manager = world.users["team_leader"]
@@ -130,7 +130,7 @@ def test_closed_cases_come_with_include_closed_or_the_closed_stage(world: Any, l
 @pytest.mark.django_db
 def test_it_filters_by_school_risk_level_and_case_manager(world: Any, leader: Client) -> None:
     member = world.users["team_member"]
-    north = make_case(world, risk_level=RiskLevel.HIGH)
+    north = make_case(world, risk_level="high")
     south = make_case(world, school=world.other_school, manager=member)
     assert listed(leader.get(URL, {"school": world.other_school.pk})) == {south.pk}
     assert listed(leader.get(URL, {"risk": "high"})) == {north.pk}
