@@ -171,7 +171,9 @@ def test_the_cases_have_a_realistic_spread_of_ages_and_numbers_in_opening_order(
     assert now - cases[-1].opened_at < dt.timedelta(days=1)
     assert [(c.year, c.seq) for c in cases] == sorted((c.year, c.seq) for c in cases)
     assert all(c.opened_at <= c.updated_at <= now for c in cases)
-    assert len({c.updated_at.date() for c in cases}) >= 10
+    # Counted in whole days before loading, not calendar dates, which depend on the hour the demo
+    # was loaded at (late in the day, two updates a few hours apart fall on one date).
+    assert len({(now - c.updated_at).days for c in cases}) >= 10
     # Everything was done through the actions: each case's opening and each note is audited.
     for case in cases:
         assert AuditEvent.objects.filter(verb=Verb.CREATED, target_type="cases.case", target_id=str(case.pk)).exists()
