@@ -16,6 +16,10 @@ urlpatterns = [
     path("cases/", include("btam.cases.urls")),
     path("", include("btam.assessments.urls")),
     path("inbox/", include("btam.notifications.urls")),
+    path("teams/", include("btam.teams.urls")),
+    path("", include("btam.discussion.urls")),
+    path("", include("btam.meetings.urls")),
+    path("board/", include("btam.board.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

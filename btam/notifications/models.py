@@ -51,6 +51,12 @@ class Notification(models.Model):
         DECISION_DECLINED = "decision_declined", _("Risk-level decision declined")
         INTERVENTION_ASSIGNED = "intervention_assigned", _("Intervention assigned to you")
         REASSESSMENT_DUE = "reassessment_due", _("Reassessment due")
+        MENTIONED = "mentioned", _("You were mentioned in a case discussion")
+        DISCUSSION_REPLY = "discussion_reply", _("Reply in a case discussion")
+        MEETING_SCHEDULED = "meeting_scheduled", _("Case conference scheduled")
+        MEETING_CHANGED = "meeting_changed", _("Case conference changed or cancelled")
+        TEAM_CHANGED = "team_changed", _("Your team membership changed")
+        COVERING = "covering", _("You are covering for an absent colleague")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     district = models.ForeignKey("orgs.District", on_delete=models.CASCADE, related_name="+")

@@ -7,8 +7,11 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from btam.cases.demo import load_demo_cases
 from btam.core.demo import ACCOUNTS, DEMO_PASSWORD, DEMO_STUDENTS, load_demo_district, load_demo_roster
+from btam.discussion.demo import load_demo_discussion
 from btam.intake.demo import DEMO_RECEIPT_CODE, load_demo_reports
+from btam.meetings.demo import load_demo_meetings
 from btam.people.importers.base import format_issue
+from btam.teams.demo import load_demo_teams
 
 
 class Command(BaseCommand):
@@ -35,10 +38,18 @@ class Command(BaseCommand):
             self.stdout.write(self.style.ERROR(f"The demo roster was not imported ({run.get_status_display()}):"))
             for error in run.errors[:20]:
                 self.stdout.write(f"  {format_issue(error)}")
+        teams = load_demo_teams(district)
+        self.stdout.write(f"Added {teams} demo teams." if teams else "Demo teams already loaded.")
         reports = load_demo_reports(district)
         self.stdout.write(f"Added {reports} demo reports." if reports else "Demo reports already loaded.")
         cases = load_demo_cases(district)
         self.stdout.write(f"Added {cases} demo cases." if cases else "Demo cases already loaded.")
+        comments = load_demo_discussion(district)
+        self.stdout.write(f"Added {comments} demo case comments." if comments else "Demo case comments already loaded.")
+        meetings = load_demo_meetings(district)
+        self.stdout.write(
+            f"Added {meetings} demo case conferences." if meetings else "Demo case conferences already loaded."
+        )
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for account in ACCOUNTS:
             self.stdout.write(f"  {account.role:<18} {account.email}")
