@@ -332,7 +332,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEV_DEFAULTS_ALLOWED
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "btam.lib.staticfiles.StaticFilesStorage"
         )
     },
 }
