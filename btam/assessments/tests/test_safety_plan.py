@@ -75,9 +75,12 @@ def save(case: Case, actor: Any, sections: dict[str, str] | None = None, review:
 def streams(content: bytes) -> list[bytes]:
     """Every stream of a PDF, inflated where it is compressed."""
     found = []
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
+    # The end of line before "endstream" is left in the match: a compressed stream may itself end
+    # with a CR byte, which "\r?\nendstream" would have taken away (one stream in 256 was then left
+    # unread). decompressobj ignores what follows the compressed data.
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", content, re.S):
         try:
-            found.append(zlib.decompress(match.group(1)))
+            found.append(zlib.decompressobj().decompress(match.group(1)))
         except zlib.error:
             found.append(match.group(1))
     return found

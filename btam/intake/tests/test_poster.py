@@ -80,9 +80,11 @@ def one_page(pdf: bytes) -> bool:
 def page_text(pdf: bytes) -> bytes:
     """The PDF's bytes with every Flate stream inflated (the views serve compressed PDFs)."""
     out = [pdf]
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    # The end of line before "endstream" stays in the match (a compressed stream may end with a CR
+    # byte); decompressobj ignores what follows the compressed data.
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
         try:
-            out.append(zlib.decompress(match.group(1)))
+            out.append(zlib.decompressobj().decompress(match.group(1)))
         except zlib.error:
             pass
     return b"\n".join(out)
