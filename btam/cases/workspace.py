@@ -12,6 +12,7 @@ from btam.accounts.models import Role
 from btam.cases.access import CASE_PAGE_ROLES
 from btam.cases.models import Case, Status, Task
 from btam.lib import clock
+from btam.teams.warnings import DataRoleWarning, data_role_warnings
 
 if TYPE_CHECKING:
     from btam.accounts.models import User
@@ -29,11 +30,15 @@ class CaseSummary:
     decisions_waiting: int = 0  # risk-level decisions waiting for a leader's approval
     manages_assessment_settings: bool = False
     recent: list[Case] = field(default_factory=list)
+    # No active database manager / no backup administrator (btam.teams.warnings), for database
+    # managers, team leaders and system administrators: shown whether or not they work cases.
+    data_role_warnings: list[DataRoleWarning] = field(default_factory=list)
 
 
 def summary(user: User) -> CaseSummary:
+    warnings = data_role_warnings(user) if user.is_authenticated else []
     if not user.is_authenticated or not user.has_role(*CASE_PAGE_ROLES):
-        return CaseSummary()
+        return CaseSummary(data_role_warnings=warnings)
     visible = Case.objects.visible_to(user)
     mine = visible.filter(manager_id=user.pk).exclude(status=Status.CLOSED).filter(merged_into__isnull=True)
     today = timezone.localdate(clock.now())
@@ -44,6 +49,7 @@ def summary(user: User) -> CaseSummary:
             assignee_id=user.pk, status__in=Task.OPEN_STATUSES, due_on__lt=today, case__in=visible
         ).count(),
         recent=list(mine.only("pk", "year", "seq", "status", "updated_at").order_by("-updated_at")[:RECENT]),
+        data_role_warnings=warnings,
     )
     from btam.assessments.access import settings_district_ids
     from btam.assessments.models import Assessment

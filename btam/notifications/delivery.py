@@ -27,7 +27,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from btam.lib import clock
-from btam.notifications.models import Notification
+from btam.notifications.models import Notification, NotificationPreference
 from btam.worker import outbox
 
 if TYPE_CHECKING:
@@ -94,6 +94,13 @@ def has_usable_email(user: User) -> bool:
     return True
 
 
+def wants_digest(user: User) -> bool:
+    """Whether the person chose one daily digest email over an email per (non-urgent) notification."""
+    return NotificationPreference.objects.filter(
+        user=user, delivery=NotificationPreference.Delivery.DAILY_DIGEST
+    ).exists()
+
+
 def email_text(title: str, link: str) -> tuple[str, str]:
     """(subject, body) of a notification email: the title and where to sign in, nothing more."""
     site = site_name()
@@ -130,7 +137,9 @@ def notify(
     """Put one item in each recipient's inbox and, with ``email``, queue one email each.
 
     ``dedupe_scope`` names the event ("escalation:7:step:1"): an item already made for this event
-    and recipient is returned as it is, and no second email is queued. Inactive accounts are
+    and recipient is returned as it is, and no second email is queued. A recipient who prefers the
+    daily digest gets no email now for a non-urgent item: it is marked ``in_digest`` and counted in
+    their next digest (digest.py); an urgent one is emailed at once whatever the preference. Inactive accounts are
     skipped; so is the email of an account without a valid address (its inbox item stays).
     ``link`` must be a path on this site. Call it inside the transaction of the change that
     causes it; it opens a savepoint of its own.
@@ -141,6 +150,14 @@ def notify(
         raise ValueError(f"Unknown notification kind {kind!r}.")
     if not title or len(title) > Notification._meta.get_field("title").max_length:  # type: ignore[operator]
         raise ValueError("A notification needs a short title.")
+    if urgent:
+        # Availability: for an urgent report (and its escalation), someone away today is replaced by
+        # their backups who can open it (never dropped when none is). Other urgent kinds (the
+        # break-glass alert) reach the person they are addressed to. See btam/teams/availability.py.
+        from btam.teams.availability import ROUTED_KINDS, route_urgent
+
+        if kind in ROUTED_KINDS:
+            recipients = route_urgent(recipients, district_id, target=target)
     target_type, target_id = _target_ref(target)
     at = clock.now()
     seen: set[int] = set()
@@ -167,7 +184,11 @@ def notify(
                     "created_at": at,
                 },
             )
-            if created and email and has_usable_email(user):
+            if created and email and has_usable_email(user) and not urgent and wants_digest(user):
+                # Their preference: counted in the daily digest (digest.py) instead. Urgent never waits.
+                item.in_digest = True
+                item.save(update_fields=["in_digest"])
+            elif created and email and has_usable_email(user):
                 subject, body = email_text(title, link)
                 item.email_outbox = outbox.enqueue(
                     kind=EMAIL_KIND,

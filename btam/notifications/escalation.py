@@ -4,11 +4,25 @@ The chain is data (:data:`STEPS`): each step names a group and a function that s
 for a report. Step 0 runs at once; each later step runs ``BTAM_ESCALATION_MINUTES`` (15) after
 the previous one that notified somebody, unless the report was acknowledged in between:
 
-0. ``rapid_response``: the school's rapid-response members (named on the school, or district-wide);
-1. ``team_leader``: the school's team leaders (named on the school; if none, the district-wide ones);
-2. ``deputy``: the deputy of the school's team. There is no deputy yet (the teams issue adds teams
-   and deputies and fills :func:`deputies`), so this step finds nobody and is skipped;
+0. ``rapid_response``: the school's rapid-response members (named on the school, or district-wide)
+   and the school team's rapid-response subgroup;
+1. ``team_leader``: the school's team leaders (named on the school, and the school team's leader;
+   if none, the district-wide ones). When every one of them is away today, the team's deputy is
+   told at this step too (directly, without waiting an interval);
+2. ``deputy``: the deputy of the school's team, else of the district team (skipped when none);
 3. ``district``: the district-wide team leaders and team members.
+
+Who can open the report: a step tells only the people it finds who can open the report
+(``Report.objects.visible_to``); the others are left out and listed under ``cannot_open`` in the
+history, and a step where nobody found can open it is skipped like an empty one (it does not
+count as notified, and the next step runs at once).
+
+Availability: every step's notification is urgent, so ``notify`` sends what is meant for someone
+away today to their backups who can open the report instead
+(``btam.teams.availability.route_urgent``; the away person still gets it when no backup is
+available). With the leader away the chain thus reaches the
+deputy at step 1 (directly, and also as the leader's backup when the leader named them), and
+again at step 2. The history records who was actually told.
 
 A step that finds nobody is recorded as skipped and the next one runs at once: nobody waits 15
 minutes for no one. The district step runs even if its people were told at an earlier step (they
@@ -46,6 +60,8 @@ from btam.lib import clock
 from btam.notifications import recipients
 from btam.notifications.delivery import in_site_language, notify, report_path
 from btam.notifications.models import Escalation, Notification
+from btam.teams import escalation_groups as team_groups
+from btam.teams.availability import who_can_see
 from btam.worker import outbox
 
 if TYPE_CHECKING:
@@ -67,19 +83,36 @@ def interval() -> dt.timedelta:
 # Who each step tells ---------------------------------------------------------------------------
 
 
+def _merge(*groups: list[User]) -> list[User]:
+    """The people of every group, once each, in order."""
+    seen: set[int] = set()
+    merged: list[User] = []
+    for group in groups:
+        for user in group:
+            if user.pk not in seen:
+                seen.add(user.pk)
+                merged.append(user)
+    return merged
+
+
 def rapid_response(report: Report) -> list[User]:
-    return recipients.covering_school(report.school, [Role.RAPID_RESPONSE])
+    return _merge(
+        recipients.covering_school(report.school, [Role.RAPID_RESPONSE]),
+        team_groups.rapid_response_subgroup(report.school),
+    )
 
 
 def team_leaders(report: Report) -> list[User]:
-    named = recipients.named_at_school(report.school, [Role.TEAM_LEADER])
-    return named or recipients.district_wide(report.district_id, [Role.TEAM_LEADER])
+    named = _merge(
+        recipients.named_at_school(report.school, [Role.TEAM_LEADER]), team_groups.school_leader(report.school)
+    )
+    leaders = named or recipients.district_wide(report.district_id, [Role.TEAM_LEADER])
+    return _merge(leaders, team_groups.deputy_if_leaders_away(report.school, leaders))
 
 
 def deputies(report: Report) -> list[User]:
-    """The deputy of the school's team. Nobody for now: the teams issue adds Team and its deputy
-    and returns them here; until then the step is skipped ("no deputy designated")."""
-    return []
+    """The deputy of the school's team, else of the district team (btam.teams); skipped when none."""
+    return team_groups.deputy(report.school)
 
 
 def district_team(report: Report) -> list[User]:
@@ -137,7 +170,7 @@ def start_for_report(report: Report) -> None:
 
 def _notify_now_urgent(report: Report) -> None:
     notify(
-        recipients=rapid_response(report),
+        recipients=who_can_see(rapid_response(report), report),
         district_id=report.district_id,
         kind=Notification.Kind.URGENT_REPORT,
         title=_("A report for %(school)s is now urgent and needs attention") % {"school": report.school.name},
@@ -248,13 +281,19 @@ def run_step(escalation_id: int, step: int) -> None:
             _finish(escalation, State.ACKNOWLEDGED)
             return
         while step < len(STEPS):
-            people = STEPS[step].resolve(report)
+            found = STEPS[step].resolve(report)
+            # Only people who can open the report count: telling someone who would get a 404 is
+            # telling nobody (a team role that no longer covers the school, a restricted case).
+            people = who_can_see(found, report)
+            able = {u.pk for u in people}
+            unable = [u.pk for u in found if u.pk not in able]
             if not people:
-                escalation.history.append(_entry(step, "skipped", due, at, note=STEPS[step].nobody))
+                note = STEPS[step].nobody if not found else "nobody found can open the report"
+                escalation.history.append(_entry(step, "skipped", due, at, note=note, cannot_open=unable))
                 step += 1
                 continue
             kind, title = _title(report, due - escalation.started_at)
-            notify(
+            told = notify(
                 recipients=people,
                 district_id=report.district_id,
                 kind=kind,
@@ -265,7 +304,11 @@ def run_step(escalation_id: int, step: int) -> None:
                 dedupe_scope=f"escalation:{escalation.pk}:step:{step}",
                 email=True,
             )
-            escalation.history.append(_entry(step, "notified", due, at, recipients=[u.pk for u in people]))
+            # Who was actually told: an away person's backups stand in for them (btam.teams).
+            extra: dict[str, object] = {"cannot_open": unable} if unable else {}
+            escalation.history.append(
+                _entry(step, "notified", due, at, recipients=[item.recipient_id for item in told], **extra)
+            )
             step += 1
             due += interval()
             break
