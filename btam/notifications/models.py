@@ -7,6 +7,7 @@ The teams issue extends this with preferences, digests, availability and deputie
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
@@ -77,6 +78,13 @@ class Notification(models.Model):
     email_outbox = models.ForeignKey(
         "worker.OutboxMessage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Held for the recipient's daily digest instead of an email of its own (their preference; never
+    # for an urgent item), and the digest email that counted it once it went out (digest.py).
+    in_digest = models.BooleanField(default=False)
+    digest_outbox = models.ForeignKey(
+        "worker.OutboxMessage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    digested_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -92,6 +100,90 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+    @property
+    def delivery_status(self) -> DeliveryStatus:
+        """What happened to this item's email, in words for its recipient (the inbox shows it)."""
+        return DeliveryStatus.of(self)
+
+
+class DeliveryStatus(models.TextChoices):
+    """An inbox item's email, as its recipient sees it (derived, not stored)."""
+
+    SENT = "sent", _("Email sent")
+    WAITING = "waiting", _("Email waiting to be sent")
+    FAILED = "failed", _("Email could not be sent")
+    DIGEST_WAITING = "digest_waiting", _("In your next daily digest")
+    DIGEST_SENT = "digest_sent", _("Counted in a daily digest email")
+    DIGEST_SKIPPED = "digest_skipped", _("Read before the daily digest: no email")
+    NONE = "none", _("No email (inbox only)")
+
+    @classmethod
+    def of(cls, item: Notification) -> DeliveryStatus:
+        from btam.worker.models import OutboxMessage
+
+        State = OutboxMessage.State
+        if item.in_digest:
+            message = item.digest_outbox
+            if message is None:
+                return cls.DIGEST_SKIPPED if item.read_at is not None else cls.DIGEST_WAITING
+        else:
+            message = item.email_outbox
+            if message is None:
+                return cls.NONE
+        if message.state == State.SENT:
+            return cls.SENT if not item.in_digest else cls.DIGEST_SENT
+        if message.state in (State.FAILED, State.DEAD):
+            return cls.FAILED
+        return cls.WAITING
+
+
+class NotificationPreferenceQuerySet(models.QuerySet["NotificationPreference"]):
+    def visible_to(self, user: User) -> NotificationPreferenceQuerySet:
+        """One's own preferences only: nobody reads or changes another person's."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(user=user)
+
+
+def default_digest_time() -> dt.time:
+    return dt.time(7, 0)
+
+
+class NotificationPreference(models.Model):
+    """How a person wants their emails: each at once, or one daily digest (urgent ones always at once).
+
+    A person without a row gets every email at once (the default). The inbox item is made at once
+    whatever the choice; only the email waits for the digest.
+    """
+
+    class Delivery(models.TextChoices):
+        IMMEDIATELY = "immediately", _("Immediately: one email for each notification")
+        DAILY_DIGEST = "daily_digest", _("Daily digest: one email a day counting what is new")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    delivery = models.CharField(max_length=20, choices=Delivery.choices, default=Delivery.IMMEDIATELY)
+    # When the digest goes out, in the site's time zone (settings.TIME_ZONE).
+    digest_time = models.TimeField(default=default_digest_time)
+    # The day (site's time zone) whose digest was last sent, claimed with a conditional update: one
+    # digest a day; with digest_time it gives the moment of the last digest (digest.py).
+    last_digest_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationPreferenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.get_delivery_display()} for {self.user_id}"
+
+    @property
+    def wants_digest(self) -> bool:
+        return self.delivery == self.Delivery.DAILY_DIGEST
 
 
 class Escalation(models.Model):

@@ -46,6 +46,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("background-prune", "btam.worker.tasks.prune_background_records", 6 * 3600),
     PeriodicJob("import-sweep", "btam.people.tasks.fail_stale_imports", 10 * 60),
     PeriodicJob("reassessment-reminders", "btam.assessments.tasks.send_reassessment_reminders", 3600),
+    PeriodicJob("notifications-digest", "btam.notifications.digest.send_daily_digests", 300),
 ]
 
 

@@ -93,3 +93,41 @@ def test_concurrent_starts_make_one_escalation(team: Team, frozen: Any) -> None:
     assert Escalation.objects.count() == 1
     drain()
     assert Notification.objects.count() == 2
+
+
+def test_concurrent_digest_runs_send_one_digest_per_person(frozen: Any) -> None:
+    import datetime as dt
+
+    from btam.accounts.models import Role
+    from btam.notifications import digest
+    from btam.notifications.actions import do_set_notification_preferences
+    from btam.notifications.delivery import notify
+    from btam.notifications.models import NotificationPreference
+    from btam.testing import DistrictFactory, make_member
+    from btam.worker.models import OutboxMessage
+
+    district = DistrictFactory.create()
+    people = [make_member(Role.TEAM_MEMBER, district, totp=False) for _ in range(3)]
+    for n, person in enumerate(people):
+        do_set_notification_preferences(
+            actor=person, delivery=NotificationPreference.Delivery.DAILY_DIGEST, digest_time=dt.time(0, 0)
+        )
+        for k in range(2):
+            notify(
+                recipients=[person],
+                district_id=district.pk,
+                kind=Notification.Kind.TASK_ASSIGNED,
+                title="A task needs doing",
+                link="/cases/",
+                target=None,
+                urgent=False,
+                dedupe_scope=f"race:digest:{n}:{k}",
+                email=True,
+            )
+    frozen.advance(hours=1)
+    in_threads([digest.send_digests] * 4)
+    sent = OutboxMessage.objects.filter(dedupe_key__startswith="digest:")
+    assert sorted(m.payload["to"][0] for m in sent) == sorted(p.email for p in people)
+    assert not Notification.objects.filter(digest_outbox__isnull=True).exists()
+    for message in sent:
+        assert Notification.objects.filter(digest_outbox=message).count() == 2

@@ -84,7 +84,7 @@ def test_the_inbox_lists_my_notifications_newest_first_and_marks_unread_and_urge
     assert html.count(">Unread</span>") == 2  # in words, not only by colour
     assert "Urgent:" in html and ">Urgent</span>" in html
     assert "You have 2 unread notifications." in html
-    assert "Email: Waiting to be sent" in html  # the delivery status of the urgent one
+    assert "Email waiting to be sent" in html  # the delivery status of the urgent one
     assert 'data-testid="unread-count">2' in html  # the navigation badge
 
 
@@ -193,4 +193,4 @@ def test_the_email_state_shown_follows_the_outbox(alice: User) -> None:
     n = item(alice, 1, email=True)
     assert n.email_outbox is not None
     OutboxMessage.objects.filter(pk=n.email_outbox.pk).update(state=OutboxMessage.State.SENT)
-    assert "Email: Sent" in client_for(alice).get(INBOX).content.decode()
+    assert "Email sent" in client_for(alice).get(INBOX).content.decode()
