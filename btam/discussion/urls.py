@@ -1,5 +1,7 @@
-from django.urls import path  # noqa: F401
+"""The Discussion tab of a case, under ``/cases/<pk>/discussion/`` (numbers only in paths)."""
+
+from btam.discussion import views
 
 app_name = "discussion"
 
-urlpatterns: list = []
+urlpatterns = views.urlpatterns
