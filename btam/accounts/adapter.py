@@ -119,18 +119,25 @@ class AccountAdapter(DefaultAccountAdapter):
         return any(time.time() - float(r.get("at", 0)) < window for r in records)
 
     def set_password(self, user: AbstractBaseUser, password: str) -> None:
-        """Change (signed in) or reset (from an emailed link): the new hash and its event together."""
+        """Change (signed in) or reset (from an emailed link): the new hash, its event and the end
+        of the calendar link together."""
         request = self.request
         signed_in = request is not None and request.user.is_authenticated
+        from btam.accounts.actions import do_revoke_access_after_new_password
+        from btam.accounts.models import User
+
+        assert isinstance(user, User)
         with transaction.atomic():
             user.set_password(password)
             user.save(update_fields=["password"])
             AuditEvent.objects.record(
-                actor=user if signed_in else None,  # type: ignore[arg-type]
+                actor=user if signed_in else None,
                 actor_label=user.get_username(),
                 verb=Verb.PASSWORD_CHANGED if signed_in else Verb.PASSWORD_RESET,
                 target=user,
             )
+            # The calendar link is not protected by the password: a new password ends it too.
+            do_revoke_access_after_new_password(actor=user if signed_in else None, user=user, reset=not signed_in)
 
     def send_password_reset_mail(self, user: AbstractBaseUser, email: str, context: dict[str, Any]) -> None:
         with transaction.atomic():

@@ -20,7 +20,16 @@ def security(request: HttpRequest) -> HttpResponse:
 @policy(SIGNED_IN_SETUP)
 @require_POST
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
-    do_sign_out_everywhere(actor=request.user)  # type: ignore[arg-type]
+    revoked = do_sign_out_everywhere(actor=request.user)  # type: ignore[arg-type]
     logout(request)
-    messages.success(request, _("You have been signed out on every device. Sign in again to continue."))
+    if revoked:
+        messages.success(
+            request,
+            _(
+                "You have been signed out on every device and your calendar link was revoked. Sign in "
+                "again to continue, and make a new calendar link if you need one."
+            ),
+        )
+    else:
+        messages.success(request, _("You have been signed out on every device. Sign in again to continue."))
     return redirect("account_login")

@@ -1,5 +1,8 @@
-from django.urls import path  # noqa: F401
+"""Case conferences under /cases/<pk>/meetings/ and the calendar feed under /calendar/ (included at
+the site root)."""
+
+from btam.meetings import calendar_views, views
 
 app_name = "meetings"
 
-urlpatterns: list = []
+urlpatterns = [*views.urlpatterns, *calendar_views.urlpatterns]

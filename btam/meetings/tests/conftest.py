@@ -1,0 +1,1 @@
+from btam.meetings.tests.helpers import case, leader, member  # noqa: F401 (fixtures)
