@@ -28,10 +28,12 @@ CASE_POLICY = roles(*access.CASE_PAGE_ROLES, label="cases")
 TABS: list[tuple[str, str, Any]] = [
     ("overview", "cases:detail", _("Overview")),
     ("notes", "cases:notes", _("Notes")),
+    ("discussion", "discussion:case", _("Discussion")),
     ("tasks", "cases:tasks", _("Tasks")),
     ("assessments", "assessments:case", _("Assessments")),
     ("plan", "assessments:plan", _("Plan")),
     ("monitoring", "assessments:monitoring", _("Monitoring")),
+    ("meetings", "meetings:case", _("Meetings")),
     ("documents", "cases:documents", _("Documents")),
     ("reporter", "cases:reporter", _("Reporter")),
     ("timeline", "cases:timeline", _("Timeline")),

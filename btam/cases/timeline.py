@@ -6,11 +6,11 @@ Each source is a query over one table giving ``(sub, at, ref, actor)`` rows: wha
 ``UNION ALL`` and ordered and paged in the database; then the page's rows are read back, one query
 per table present on the page, and one for the people who acted. A page therefore costs the same
 number of queries whatever the size of the case: the count, the page, at most one per table
-(:data:`SOURCES` reads 18 tables) and the users.
+(:data:`SOURCES` reads 21 tables) and the users.
 
 Kinds (the filter's codes, :data:`KINDS`) group the sources: stage changes, decisions, reports,
-notes, tasks, documents, messages with the reporter, people, links and merges, schools, and
-break-glass access.
+notes, discussion comments, case conferences, tasks, documents, messages with the reporter,
+people, links and merges, schools, and break-glass access.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import CharField, F, IntegerField, Model, Q, QuerySet, Value
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -47,7 +49,9 @@ from btam.cases.models import (
     StatusChange,
     Task,
 )
+from btam.discussion.models import Comment
 from btam.intake.models import ReporterMessage
+from btam.meetings.models import Meeting, MeetingChange
 
 PAGE_SIZE = 100
 EXCERPT_CHARS = 160
@@ -60,6 +64,8 @@ KINDS: dict[str, Any] = {
     "plan": gettext_lazy("Interventions and check-ins"),
     "report": gettext_lazy("Reports"),
     "note": gettext_lazy("Notes and corrections"),
+    "discussion": gettext_lazy("Discussion comments"),
+    "meeting": gettext_lazy("Case conferences"),
     "task": gettext_lazy("Tasks"),
     "document": gettext_lazy("Documents"),
     "message": gettext_lazy("Messages with the reporter"),
@@ -141,6 +147,33 @@ SOURCES: dict[str, tuple[str, type[Model], Callable[[Case], Rows]]] = {
         Note,
         lambda c: _rows(
             Note.objects.filter(case=c, edited_at__isnull=False), "note_edited", at="edited_at", actor="author_id"
+        ),
+    ),
+    "comment": (
+        "discussion",
+        Comment,
+        lambda c: _rows(Comment.objects.filter(case=c), "comment", at="created_at", actor="author_id"),
+    ),
+    "meeting_scheduled": (
+        "meeting",
+        Meeting,
+        lambda c: _rows(Meeting.objects.filter(case=c), "meeting_scheduled", at="created_at", actor="created_by_id"),
+    ),
+    "meeting_changed": (
+        "meeting",
+        MeetingChange,
+        lambda c: _rows(
+            MeetingChange.objects.filter(meeting__case=c), "meeting_changed", at="created_at", actor="actor_id"
+        ),
+    ),
+    "meeting_held": (
+        "meeting",
+        Meeting,
+        lambda c: _rows(
+            Meeting.objects.filter(case=c, recorded_at__isnull=False),
+            "meeting_held",
+            at="recorded_at",
+            actor="recorded_by_id",
         ),
     ),
     "task_created": (
@@ -307,6 +340,7 @@ _RELATED: dict[type[Model], tuple[str, ...]] = {
     CaseMerge: ("source", "target"),
     CaseSchool: ("school",),
     Dissent: ("assessment",),
+    MeetingChange: ("meeting",),
 }
 # What a page's rows of a table need once read, in one go (not per row).
 _PREPARE: dict[type[Model], Callable[[Iterable[Any], Case], None]] = {}
@@ -476,6 +510,45 @@ def _correction(entry: Entry, note: Note, case: Case) -> None:
 def _note_edited(entry: Entry, note: Note, case: Case) -> None:
     entry.what = _("%(kind)s note edited by its author") % {"kind": note.get_kind_display()}
     _note_link(entry, note, case)
+
+
+def _comment(entry: Entry, comment: Comment, case: Case) -> None:
+    entry.what = _("Reply in the discussion") if comment.parent_id else _("Comment in the discussion")
+    entry.excerpt = _excerpt(comment.body)
+    entry.link = reverse("discussion:case", args=[case.pk]) + f"#comment-{comment.pk}"
+    entry.link_label = _("Read the comment")
+
+
+def _meeting_link(entry: Entry, meeting: Meeting, case: Case) -> None:
+    entry.link = reverse("meetings:detail", args=[case.pk, meeting.pk])
+    entry.link_label = _("Open the conference")
+
+
+def _meeting_when(meeting_starts_at: dt.datetime) -> str:
+    return date_format(timezone.localtime(meeting_starts_at), "DATETIME_FORMAT")
+
+
+def _meeting_scheduled(entry: Entry, meeting: Meeting, case: Case) -> None:
+    entry.what = _("Case conference scheduled for %(when)s") % {"when": _meeting_when(meeting.starts_at)}
+    _meeting_link(entry, meeting, case)
+
+
+def _meeting_changed(entry: Entry, change: MeetingChange, case: Case) -> None:
+    if change.kind == MeetingChange.Kind.CANCELLED:
+        entry.what = _("Case conference of %(when)s cancelled") % {"when": _meeting_when(change.from_starts_at)}
+    else:
+        entry.what = _("Case conference moved from %(from)s to %(to)s") % {
+            "from": _meeting_when(change.from_starts_at),
+            "to": _meeting_when(change.to_starts_at or change.from_starts_at),
+        }
+    entry.excerpt = _excerpt(change.reason)
+    _meeting_link(entry, change.meeting, case)
+
+
+def _meeting_held(entry: Entry, meeting: Meeting, case: Case) -> None:
+    entry.what = _("Case conference held: minutes and decisions recorded")
+    entry.excerpt = _excerpt(meeting.minutes)
+    _meeting_link(entry, meeting, case)
 
 
 def _task_created(entry: Entry, task: Task, case: Case) -> None:
@@ -677,6 +750,10 @@ _DESCRIBE: dict[str, Callable[[Entry, Any, Case], None]] = {
     "note": _note,
     "correction": _correction,
     "note_edited": _note_edited,
+    "comment": _comment,
+    "meeting_scheduled": _meeting_scheduled,
+    "meeting_changed": _meeting_changed,
+    "meeting_held": _meeting_held,
     "task_created": _task_created,
     "task_completed": _task_completed,
     "document": _document,

@@ -20,8 +20,10 @@ from btam.cases.models import (
     Task,
 )
 from btam.cases.tests.documents_timeline_helpers import PDF_BYTES, open_case, report_with_thread, team_member, upload
+from btam.discussion.models import Comment
 from btam.intake.actions import do_post_reporter_message
 from btam.lib import clock
+from btam.meetings.models import Meeting, MeetingChange
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +55,10 @@ def full_story(world: Any) -> tuple[Case, Case]:
     first = note(case, user, body=LONG_NOTE)
     note(case, user, body="The date was 3 March, not 2 March.", corrects=first)
     Note.objects.filter(pk=first.pk).update(edited_at=clock.now())
+    Comment.objects.create(
+        case=case, district_id=case.district_id, author=user, body="Who calls the parents?", created_at=clock.now()
+    )
+    _meeting_rows(case, user)
     task = Task.objects.create(
         case=case,
         title="Call the parents",
@@ -93,6 +99,54 @@ def full_story(world: Any) -> tuple[Case, Case]:
     actions.do_reopen_case(actor=leader, case=case, reason="New report came in.")
     case.refresh_from_db()
     return case, other
+
+
+def _meeting_rows(case: Case, user: Any) -> None:
+    """A conference moved once, then held; another one cancelled."""
+    at = clock.now()
+    starts = dt.datetime(2026, 3, 10, 14, 0, tzinfo=dt.UTC)
+    held = Meeting.objects.create(
+        case=case,
+        district_id=case.district_id,
+        state=Meeting.State.HELD,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        agenda="Plan review.",
+        minutes="Agreed on weekly check-ins.",
+        created_at=at,
+        created_by=user,
+        recorded_at=at,
+        recorded_by=user,
+        updated_at=at,
+    )
+    MeetingChange.objects.create(
+        meeting=held,
+        kind=MeetingChange.Kind.RESCHEDULED,
+        from_starts_at=starts - dt.timedelta(days=1),
+        to_starts_at=starts,
+        reason="The counselor was out.",
+        actor=user,
+        created_at=at,
+    )
+    cancelled = Meeting.objects.create(
+        case=case,
+        district_id=case.district_id,
+        state=Meeting.State.CANCELLED,
+        starts_at=starts + dt.timedelta(days=7),
+        ends_at=starts + dt.timedelta(days=7, hours=1),
+        agenda="Follow-up.",
+        created_at=at,
+        created_by=user,
+        updated_at=at,
+    )
+    MeetingChange.objects.create(
+        meeting=cancelled,
+        kind=MeetingChange.Kind.CANCELLED,
+        from_starts_at=cancelled.starts_at,
+        reason="Not needed any more.",
+        actor=user,
+        created_at=at,
+    )
 
 
 def _assessment_rows(case: Case, user: Any, leader: Any) -> None:
@@ -169,6 +223,16 @@ def test_every_kind_of_event_appears_on_the_timeline_newest_first(world: Any) ->
     assert len(what["note"].excerpt) <= timeline.EXCERPT_CHARS and what["note"].excerpt.endswith("…")
     assert what["note"].link.endswith(f"#note-{case.notes.order_by('pk').first().pk}")  # type: ignore[union-attr]
     assert what["correction"].what == "Correction to the interview note of 2026-03-02"
+    assert what["comment"].what == "Comment in the discussion"
+    assert what["comment"].excerpt == "Who calls the parents?" and "/discussion/#comment-" in what["comment"].link
+    assert what["meeting_scheduled"].what.startswith("Case conference scheduled for ")
+    assert what["meeting_held"].what == "Case conference held: minutes and decisions recorded"
+    assert what["meeting_held"].excerpt == "Agreed on weekly check-ins."
+    assert "/meetings/" in what["meeting_held"].link
+    changes = {e.excerpt: e.what for e in entries if e.sub == "meeting_changed"}
+    assert changes["The counselor was out."].startswith("Case conference moved from ")
+    assert changes["Not needed any more."].startswith("Case conference of ")
+    assert changes["Not needed any more."].endswith(" cancelled")
     assert what["task_created"].what == "Task created: Call the parents"
     assert "due 2026-03-09" in what["task_created"].excerpt
     assert what["task_completed"].what == "Task done: Call the parents"
