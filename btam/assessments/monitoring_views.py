@@ -314,14 +314,19 @@ def due(request: HttpRequest) -> HttpResponse:
         )
         for c in shown
     ]
-    districts = {c.district_id for c in shown}
-    AuditEvent.objects.record(
-        actor=user,
-        verb=Verb.VIEWED,
-        target_type="cases.case",
-        district_id=districts.pop() if len(districts) == 1 else None,
-        detail={"page": "reassessments_due", "page_number": page.number, "cases": [c.pk for c in shown]},
-    )
+    # One event per district on the page, with that district's cases (district auditors filter by
+    # district); an empty page is one event of no district.
+    by_district: dict[int | None, list[int]] = {}
+    for c in shown:
+        by_district.setdefault(c.district_id, []).append(c.pk)
+    for district_id, case_ids in sorted(by_district.items(), key=lambda item: item[0] or 0) or [(None, [])]:
+        AuditEvent.objects.record(
+            actor=user,
+            verb=Verb.VIEWED,
+            target_type="cases.case",
+            district_id=district_id,
+            detail={"page": "reassessments_due", "page_number": page.number, "cases": case_ids},
+        )
     context = {
         "page": page,
         "rows": rows,

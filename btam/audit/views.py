@@ -56,17 +56,19 @@ def _user(request: HttpRequest) -> User:
 
 
 def _record(request: HttpRequest, verb: str, form: EventFilterForm, **detail: Any) -> None:
-    """Record that the trail was read. In the reader's district when they read only one."""
+    """Record that the trail was read: once in each district whose trail the reader may read (each
+    district's auditors filter by district)."""
     user = _user(request)
-    districts = reader_district_ids(user)
+    districts: list[int | None] = [*sorted(reader_district_ids(user))]
     with transaction.atomic():
-        AuditEvent.objects.record(
-            actor=user,
-            verb=verb,
-            target_type=TRAIL_TARGET_TYPE,
-            district_id=next(iter(districts)) if len(districts) == 1 else None,
-            detail={"filters": form.filters(), "up_to_event_id": form.cleaned_data.get("until"), **detail},
-        )
+        for district_id in districts or [None]:
+            AuditEvent.objects.record(
+                actor=user,
+                verb=verb,
+                target_type=TRAIL_TARGET_TYPE,
+                district_id=district_id,
+                detail={"filters": form.filters(), "up_to_event_id": form.cleaned_data.get("until"), **detail},
+            )
 
 
 def _filtered(request: HttpRequest) -> tuple[EventFilterForm, AuditEventQuerySet | None]:

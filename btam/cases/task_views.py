@@ -265,19 +265,24 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     for task in page.object_list:
         active = not task.case.is_closed and not task.case.is_merged
         rows.append(MyTaskRow(task=task, overdue=active and task_actions.is_overdue(task, today), case_active=active))
-    districts = {r.task.case.district_id for r in rows}
-    AuditEvent.objects.record(
-        actor=user,
-        verb=Verb.VIEWED,
-        target_type="cases.task",
-        district_id=districts.pop() if len(districts) == 1 else None,
-        detail={
-            "page": "my_tasks",
-            "page_number": page.number,
-            "tasks": [r.task.pk for r in rows],
-            "cases": sorted({r.task.case_id for r in rows}),
-        },
-    )
+    # One event per district on the page, with that district's ids (district auditors filter by
+    # district); an empty page is one event of no district.
+    by_district: dict[int | None, list[MyTaskRow]] = {}
+    for row in rows:
+        by_district.setdefault(row.task.case.district_id, []).append(row)
+    for district_id, shown in sorted(by_district.items(), key=lambda item: item[0] or 0) or [(None, [])]:
+        AuditEvent.objects.record(
+            actor=user,
+            verb=Verb.VIEWED,
+            target_type="cases.task",
+            district_id=district_id,
+            detail={
+                "page": "my_tasks",
+                "page_number": page.number,
+                "tasks": [r.task.pk for r in shown],
+                "cases": sorted({r.task.case_id for r in shown}),
+            },
+        )
     return render(request, "cases/my_tasks.html", {"page": page, "rows": rows})
 
 

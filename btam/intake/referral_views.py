@@ -80,19 +80,25 @@ def _search(request: HttpRequest, query: str) -> tuple[SearchResults | None, lis
         return None, []
     results = search_people(Person.objects.visible_to(user), query, limit=PERSON_RESULTS)
     rows = person_rows(results.people)
-    districts = user.district_ids(*REFERRAL_ROLES, *SEARCH_ROLES)
-    AuditEvent.objects.record(
-        actor=user,
-        verb=Verb.VIEWED,
-        target_type=SEARCH_TARGET_TYPE,
-        district_id=next(iter(districts)) if len(districts) == 1 else None,
-        detail={
-            "purpose": "referral",
-            "result_count": len(rows),
-            "kind": results.kind,
-            "person_ids": [row.person.pk for row in rows],
-        },
-    )
+    # One event per district whose people were listed, with those people (district auditors filter
+    # by district); a search that listed nobody is filed under each district the user searched.
+    listed: dict[int | None, list[int]] = {}
+    for row in rows:
+        listed.setdefault(row.person.district_id, []).append(row.person.pk)
+    searched = sorted(listed, key=lambda d: d or 0) or sorted(user.district_ids(*REFERRAL_ROLES, *SEARCH_ROLES))
+    for district_id in searched or [None]:
+        AuditEvent.objects.record(
+            actor=user,
+            verb=Verb.VIEWED,
+            target_type=SEARCH_TARGET_TYPE,
+            district_id=district_id,
+            detail={
+                "purpose": "referral",
+                "result_count": len(rows),
+                "kind": results.kind,
+                "person_ids": listed.get(district_id, []),
+            },
+        )
     return results, rows
 
 

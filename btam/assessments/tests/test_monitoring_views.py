@@ -365,3 +365,28 @@ def test_the_due_list_costs_the_same_queries_for_few_and_many_cases(world: Any, 
     add_cases(25)
     clock.freeze(at("2026-03-25"))
     assert queries() == few
+
+
+def test_the_due_list_across_two_districts_records_one_read_per_district(world: Any, member: Any, clock: Any) -> None:
+    """District auditors filter the trail by district: each district's cases are filed under it."""
+    from btam.accounts.models import Membership
+
+    made = _due_world(world, member, clock)
+    leader = world.users[Role.TEAM_LEADER]
+    Membership.objects.create(user=leader, district=world.other_district, role=Role.TEAM_LEADER)
+    leader = type(leader).objects.get(pk=leader.pk)  # its access levels are read once per object
+    clock.freeze(at("2026-03-20", 9))
+    there = open_case(world, actor=leader, school=world.other_district.schools.get())
+    set_level(there, leader, "imminent")
+    clock.freeze(at("2026-03-25"))
+    client = Client()
+    client.force_login(leader)
+    assert client.get(DUE).status_code == 200
+    events = {
+        e.district_id: e.detail["cases"]
+        for e in AuditEvent.objects.filter(verb=Verb.VIEWED, detail__page="reassessments_due")
+    }
+    assert events == {
+        world.district.pk: [made[n].pk for n in ("other_school", "overdue", "soon")],
+        world.other_district.pk: [there.pk],
+    }

@@ -283,3 +283,14 @@ def test_the_export_cannot_smuggle_spreadsheet_formulas(world: World, auditor: U
 )
 def test_a_cell_that_would_run_as_a_formula_is_quoted(value: Any, expected: str) -> None:
     assert safe_cell(value) == expected
+
+
+def test_a_reader_of_two_districts_trails_is_recorded_in_each(world: World, auditor: User) -> None:
+    """Each district's auditors filter by district: a read that may show both is filed in both."""
+    from btam.accounts.models import Membership
+
+    Membership.objects.create(user=auditor, district=world.other_district, role=Role.AUDITOR)
+    assert _client(auditor).get(LIST).status_code == 200
+    reads = _trail_reads(Verb.VIEWED)
+    assert sorted(e.district_id or 0 for e in reads) == sorted([world.district.pk, world.other_district.pk])
+    assert len({e.request_id for e in reads}) == 1

@@ -349,3 +349,22 @@ def test_a_school_that_lost_access_no_longer_lists_its_tasks(world: Any, client:
 def test_roles_without_case_access_are_refused_my_tasks(world: Any, client: Client, role: str) -> None:
     client.force_login(world.users[role])
     assert client.get(MY_TASKS).status_code == 403
+
+
+def test_my_tasks_across_two_districts_records_one_read_per_district(world: Any, client: Client, member: Any) -> None:
+    """District auditors filter the trail by district: each district's tasks are filed under it."""
+    from btam.accounts.models import Membership
+
+    Membership.objects.create(user=member, district=world.other_district, role=Role.TEAM_MEMBER)
+    elsewhere = world.other_district.schools.get()
+    here = open_case(world, actor=member)
+    there = open_case(world, actor=member, school=elsewhere)
+    mine_here = do_add_task(actor=member, case=here, title="Here", assignee=member)
+    mine_there = do_add_task(actor=member, case=there, title="There", assignee=member)
+    client.force_login(member)
+    assert client.get(MY_TASKS).status_code == 200
+    events = {e.district_id: e.detail for e in AuditEvent.objects.filter(verb=Verb.VIEWED, detail__page="my_tasks")}
+    assert events == {
+        world.district.pk: {"page": "my_tasks", "page_number": 1, "tasks": [mine_here.pk], "cases": [here.pk]},
+        world.other_district.pk: {"page": "my_tasks", "page_number": 1, "tasks": [mine_there.pk], "cases": [there.pk]},
+    }

@@ -241,3 +241,31 @@ def test_staff_without_an_active_school_are_told_so(world: Any, client: Client) 
     lonely = make_member(Role.REFERRING_STAFF, world.district, schools=[world.school])
     client.force_login(lonely)
     assert "not linked to an active school" in client.get(NEW).content.decode()
+
+
+def test_a_search_across_two_districts_files_each_districts_people_under_it(
+    world: Any, client: Client, teacher: Any, students: dict[str, Any]
+) -> None:
+    """District auditors filter the trail by district: the people listed are filed under their own
+    district; a search that listed nobody is filed under each district the teacher searched."""
+    from btam.accounts.models import Membership
+
+    membership = Membership.objects.create(user=teacher, district=world.other_district, role=Role.REFERRING_STAFF)
+    membership.schools.set([world.other_district.schools.get()])
+    client.force_login(teacher)
+    data = referral_data(client, world.school, q="ellison", search="1")
+    data.pop("send")
+    assert client.post(NEW, data).status_code == 200
+    events = {
+        e.district_id: e.detail["person_ids"]
+        for e in AuditEvent.objects.filter(verb=Verb.VIEWED, target_type="people.search")
+    }
+    assert events == {world.district.pk: [students["north"].pk]}
+    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    data["q"] = "nobody-by-that-name"
+    assert client.post(NEW, data).status_code == 200
+    events = {
+        e.district_id: e.detail["person_ids"]
+        for e in AuditEvent.objects.filter(verb=Verb.VIEWED, target_type="people.search", pk__gt=before)
+    }
+    assert events == {world.district.pk: [], world.other_district.pk: []}
