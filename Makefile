@@ -8,7 +8,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/openbtam
 DEV_ENV := var/dev.env
 
-.PHONY: help venv assets dev-env migrate demo run lint typecheck test test-suites test-sqlite test-sqlite-only test-postgres test-postgres-only messages e2e chromium clean
+.PHONY: help venv assets dev-env migrate demo run lint typecheck test test-suites test-sqlite test-sqlite-only test-postgres test-postgres-only messages e2e e2e-only chromium clean
 
 help:
 	@echo "make run   - set up (venv, packages, assets, database, demo district) and serve on http://$(HOST):$(PORT)"
@@ -85,15 +85,17 @@ test-postgres-only:
 chromium:
 	@bash scripts/ensure_chromium.sh
 
-e2e: venv assets chromium
+e2e: venv assets chromium e2e-only
+
+e2e-only:
 	@echo "== Browser tests (Playwright, system Chromium) =="
 	env -u DATABASE_URL .venv/bin/pytest -q e2e
 
-# Both suites at once (scripts/run_suites.sh), then the browser tests.
+# Both suites at once, and the browser tests once the SQLite suite is done (scripts/run_suites.sh).
 test-suites: venv assets messages chromium
 	@bash scripts/run_suites.sh
 
-test: lint typecheck test-suites e2e
+test: lint typecheck test-suites
 
 clean:
 	rm -rf .venv node_modules staticfiles var/test-*
