@@ -41,7 +41,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, UnreadableP
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -69,7 +68,7 @@ from btam.intake.public_forms import (
     error_summary,
     new_submission_token,
 )
-from btam.lib import clock
+from btam.lib import clock, pagecache
 from btam.orgs.models import District, School
 from btam.people.search import normalize
 
@@ -348,16 +347,10 @@ def district_school_form(request: HttpRequest, district_slug: str, school_slug: 
 
 
 # The report form ---------------------------------------------------------------------------------
-def _fragment_key(school: School, crisis: CrisisLine, *addresses: str) -> str:
-    """What the kept parts of a page show (besides fixed text): the school, its name, the crisis
-    line, the addresses and limits it shows, and the language. The key of those parts in the
-    "local" cache (the template hashes it); empty with DEBUG on, so that an edited template shows
-    at once while developing (the page is then rendered in full every time)."""
-    if settings.DEBUG:
-        return ""
-    return "\x1f".join(
-        [str(school.pk), school.name, crisis.text, crisis.tel, *addresses, translation.get_language() or ""]
-    )
+def _page_key(school: School, crisis: CrisisLine, *addresses: str) -> str:
+    """What a kept public page shows besides fixed text and its holes (see btam.lib.pagecache): the
+    school, its name, the crisis line, and the addresses and limits it shows."""
+    return "\x1f".join([str(school.pk), school.name, crisis.text, crisis.tel, *addresses])
 
 
 def _form_page(
@@ -374,17 +367,24 @@ def _form_page(
         "max_mb": MAX_FILE_MB,
     }
     if form is None:
-        # The same page for every visitor but for the two tokens: the template keeps the rest
-        # rendered (see report_form.html), under a key naming everything that it shows. The form
-        # itself is only made when that has to be rendered.
+        # The same page for every anonymous visitor but for the two tokens: kept rendered (see
+        # btam.lib.pagecache). The form itself is only made when the page has to be rendered.
         token = new_submission_token()
         context["form"] = SimpleLazyObject(lambda: ReportForm(initial={"submission_token": token}))
-        context["submission_token"] = token
+        context["fresh"] = True
         context["errors"] = []
-        context["fragment_key"] = _fragment_key(school, crisis, action, str(MAX_ATTACHMENTS), str(MAX_FILE_MB))
-    else:
-        context["form"] = form
-        context["errors"] = error_summary(form) if form.is_bound else []
+        context.update(extra)
+        key = _page_key(school, crisis, action, str(MAX_ATTACHMENTS), str(MAX_FILE_MB), repr(sorted(extra.items())))
+        return pagecache.render(
+            request,
+            "intake/public/report_form.html",
+            context,
+            key=key,
+            holes={"submission_token": token},
+            status=status,
+        )
+    context["form"] = form
+    context["errors"] = error_summary(form) if form.is_bound else []
     context.update(extra)
     return render(request, "intake/public/report_form.html", context, status=status)
 
@@ -441,16 +441,14 @@ def _report_form(request: HttpRequest, school: School) -> HttpResponse:
     throttle.report_submitted(address, school.pk)
     followup_url = public_url(reverse("report:followup"))
     again = reverse("report:school_in_district", args=[school.district.slug, school.slug])
-    return render(
+    code = submitted.receipt_code
+    assert code is not None  # a public report always has one
+    return pagecache.render(
         request,
         "intake/public/receipt.html",
-        {
-            "code": submitted.receipt_code,
-            "school": school,
-            "crisis": crisis,
-            "followup_url": followup_url,
-            "fragment_key": _fragment_key(school, crisis, followup_url, again),
-        },
+        {"school": school, "crisis": crisis, "followup_url": followup_url},
+        key=_page_key(school, crisis, followup_url, again),
+        holes={"code": code},
     )
 
 
