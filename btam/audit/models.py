@@ -59,6 +59,50 @@ class AuditEventManager(models.Manager["AuditEvent"]):
     def visible_to(self, user: User) -> AuditEventQuerySet:
         return self.get_queryset().visible_to(user)
 
+    def build(
+        self,
+        *,
+        actor: User | None,
+        verb: str,
+        target: models.Model | None = None,
+        target_type: str = "",
+        target_id: str = "",
+        district_id: int | None = None,
+        reason: str = "",
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        detail: dict[str, Any] | None = None,
+        actor_label: str = "",
+        omit_ip: bool = False,
+    ) -> AuditEvent:
+        """The event :meth:`record` appends, not saved yet: for an action that writes its rows
+        together (``btam.lib.rows``), in the same transaction as the change it records."""
+        ctx = request_context.current()
+        if target is not None:
+            target_type = target_type or target._meta.label_lower
+            target_id = target_id or str(target.pk)
+            if district_id is None:
+                district_id = getattr(target, "district_id", None)
+        actor_obj = actor if actor is not None and actor.is_authenticated else None
+        from btam.lib import clock
+
+        return self.model(
+            created_at=clock.now(),
+            actor=actor_obj,
+            actor_name=(actor_obj.get_full_name() or actor_obj.email) if actor_obj else (actor_label or "system"),
+            actor_email=actor_obj.email if actor_obj else "",
+            verb=verb,
+            target_type=target_type,
+            target_id=str(target_id),
+            district_id=district_id,
+            reason=reason,
+            before=before or {},
+            after=after or {},
+            detail=detail or {},
+            ip_address=None if omit_ip else ctx.ip_address,
+            request_id=ctx.request_id,
+        )
+
     def record(
         self,
         *,
@@ -79,31 +123,22 @@ class AuditEventManager(models.Manager["AuditEvent"]):
 
         ``omit_ip`` leaves the address out: an anonymous reporter's address is never recorded.
         """
-        ctx = request_context.current()
-        if target is not None:
-            target_type = target_type or target._meta.label_lower
-            target_id = target_id or str(target.pk)
-            if district_id is None:
-                district_id = getattr(target, "district_id", None)
-        actor_obj = actor if actor is not None and actor.is_authenticated else None
-        from btam.lib import clock
-
-        return self.create(
-            created_at=clock.now(),
-            actor=actor_obj,
-            actor_name=(actor_obj.get_full_name() or actor_obj.email) if actor_obj else (actor_label or "system"),
-            actor_email=actor_obj.email if actor_obj else "",
+        event = self.build(
+            actor=actor,
             verb=verb,
+            target=target,
             target_type=target_type,
-            target_id=str(target_id),
+            target_id=target_id,
             district_id=district_id,
             reason=reason,
-            before=before or {},
-            after=after or {},
-            detail=detail or {},
-            ip_address=None if omit_ip else ctx.ip_address,
-            request_id=ctx.request_id,
+            before=before,
+            after=after,
+            detail=detail,
+            actor_label=actor_label,
+            omit_ip=omit_ip,
         )
+        event.save(force_insert=True, using=self.db)
+        return event
 
 
 class AuditEvent(models.Model):

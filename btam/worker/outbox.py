@@ -1,9 +1,12 @@
 """The outbox: side effects recorded in the action's transaction, delivered by the worker.
 
 An action calls :func:`enqueue` inside its ``transaction.atomic``. The row commits (or rolls
-back) with the change that caused it; after the commit a ``deliver_outbox_message`` task is
-queued so delivery starts at once, and the periodic ``sweep_outbox`` task is the safety net for
-anything that task missed (a crash between the commit and the enqueue, a retry that is due).
+back) with the change that caused it, and so does the ``deliver_outbox_message`` task that starts
+delivery at once: the tasks backend (django-tasks-db) keeps its tasks as rows of the same database,
+so the task is written in the action's transaction, which spares the request a second transaction
+of its own. (With a backend that keeps tasks elsewhere, the task is queued after the commit.) The
+periodic ``sweep_outbox`` task is the safety net for anything a task missed (a worker that died
+holding it, a retry that is due).
 
 Delivery protocol, which makes a crash lose nothing and two deliverers double nothing:
 
@@ -39,7 +42,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 
 from btam.lib.clock import now
@@ -100,9 +103,31 @@ def enqueue(
     returned. ``payload`` must be JSON and must never hold case content (see OutboxMessage).
     ``not_before`` delays delivery (an escalation step due in 15 minutes): the sweep delivers it
     once due, so it survives restarts of every process in between. ``deliver_now=False`` leaves
-    delivery to the sweep (within 15 s) instead of queueing a delivery task after the commit: for
-    work that can wait seconds, it saves the request a second transaction.
+    delivery to the sweep (within 15 s) instead of queueing a delivery task: for work that can
+    wait seconds, it saves the request the task's row.
     """
+    message = new_message(kind=kind, payload=payload, district_id=district_id, not_before=not_before)
+    if dedupe_key:
+        fields = {f: getattr(message, f) for f in ("kind", "payload", "district_id", "next_attempt_at")}
+        message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+        if not created:
+            return message
+    else:
+        message.save(force_insert=True)
+    if deliver_now and (not_before is None or message.next_attempt_at <= now()):
+        if _tasks_in_this_database():
+            _start_delivery(message.pk)  # committed, or rolled back, with the message
+        else:
+            transaction.on_commit(lambda: _start_delivery(message.pk), robust=True)
+    return message
+
+
+def new_message(
+    *, kind: str, payload: dict[str, Any], district_id: int | None = None, not_before: dt.datetime | None = None
+) -> OutboxMessage:
+    """The message :func:`enqueue` records, checked but not saved: for an action that writes its
+    rows together (``btam.lib.rows``). Then :func:`delivery_task` gives the row that starts its
+    delivery at once."""
     if not kind:
         raise ValueError("An outbox message needs a kind.")
     encoded = json.dumps(payload)  # fails loudly on values that are not JSON
@@ -110,16 +135,53 @@ def enqueue(
         raise ValueError(f"Outbox payload is larger than {MAX_PAYLOAD_BYTES} bytes; store identifiers, not content.")
     at = now()
     due = not_before if not_before is not None and not_before > at else at
-    fields = {"kind": kind, "payload": payload, "district_id": district_id, "next_attempt_at": due}
-    if dedupe_key:
-        message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
-        if not created:
-            return message
-    else:
-        message = OutboxMessage.objects.create(**fields)
-    if due <= at and deliver_now:
-        transaction.on_commit(lambda: _start_delivery(message.pk), robust=True)
-    return message
+    return OutboxMessage(kind=kind, payload=payload, district_id=district_id, next_attempt_at=due)
+
+
+def delivery_task(message_id: int) -> models.Model | None:
+    """The unsaved task row (django-tasks-db) that delivers the message at once, as
+    ``deliver_outbox_message.enqueue(message_id)`` writes it; None when tasks are not rows of this
+    database (then queue it with ``transaction.on_commit(lambda: start_delivery(message_id))``)."""
+    if not _tasks_in_this_database():
+        return None
+    from django_tasks import task_backends
+    from django_tasks.utils import normalize_json
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    from btam.worker.tasks import deliver_outbox_message
+
+    backend = task_backends[deliver_outbox_message.backend]
+    assert isinstance(backend, DatabaseBackend)  # _tasks_in_this_database
+    backend.validate_task(deliver_outbox_message)
+    task = deliver_outbox_message
+    return DBTaskResult(
+        id=backend._get_id(),  # noqa: SLF001 (the backend's own key, as its enqueue sets it)
+        args_kwargs=normalize_json({"args": [message_id], "kwargs": {}}),
+        priority=task.priority,
+        task_path=task.module_path,
+        queue_name=task.queue_name,
+        run_after=task.run_after,  # type: ignore[misc]  # None: the model's pre_save signal fills it in
+        backend_name=backend.alias,
+    )
+
+
+def start_delivery(message_id: int) -> None:
+    """Queue the task that delivers the message now (see :func:`delivery_task`)."""
+    _start_delivery(message_id)
+
+
+def _tasks_in_this_database() -> bool:
+    """Whether queued tasks are rows of the database the outbox is in (django-tasks-db on the
+    default database), so that a task queued in a transaction commits or rolls back with it."""
+    from django.db import router
+    from django_tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    return isinstance(task_backends["default"], DatabaseBackend) and router.db_for_write(
+        DBTaskResult
+    ) == router.db_for_write(OutboxMessage)
 
 
 def _start_delivery(message_id: int) -> None:

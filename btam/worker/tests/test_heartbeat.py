@@ -58,8 +58,8 @@ def test_prune_removes_old_task_results_and_sent_messages(clock: Any) -> None:
         status=TaskResultStatus.SUCCESSFUL, finished_at=clock.now() - dt.timedelta(days=8)
     )
     DBTaskResult.objects.filter(pk=recent.id).update(status=TaskResultStatus.SUCCESSFUL, finished_at=clock.now())
-    sent = outbox.enqueue(kind="email", payload={})
-    dead = outbox.enqueue(kind="email", payload={})
+    sent = outbox.enqueue(kind="email", payload={}, deliver_now=False)
+    dead = outbox.enqueue(kind="email", payload={}, deliver_now=False)
     OutboxMessage.objects.filter(pk=sent.pk).update(
         state=OutboxMessage.State.SENT, sent_at=clock.now() - dt.timedelta(days=31)
     )

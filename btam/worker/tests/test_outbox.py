@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
 from btam.lib import clock as clock_module
@@ -48,12 +49,11 @@ def test_it_records_a_pending_message_due_now() -> None:
     assert message.next_attempt_at == T0
 
 
-def test_it_queues_the_delivery_task_when_the_transaction_commits(django_capture_on_commit_callbacks: Any) -> None:
+def test_it_queues_the_delivery_task_in_the_same_transaction(django_capture_on_commit_callbacks: Any) -> None:
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         message = make()
-        assert not DBTaskResult.objects.exists()
-    assert len(callbacks) == 1
-    queued = DBTaskResult.objects.get()
+        queued = DBTaskResult.objects.get()  # written with the message: no second transaction
+    assert callbacks == []
     assert queued.task_path == "btam.worker.tasks.deliver_outbox_message"
     assert queued.queue_name == "outbox"
     assert queued.args_kwargs == {"args": [message.pk], "kwargs": {}}
@@ -63,10 +63,26 @@ def test_a_rolled_back_action_sends_nothing(django_capture_on_commit_callbacks: 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
             make()
+            assert DBTaskResult.objects.exists()
             raise RuntimeError("the action failed")
     assert callbacks == []
     assert not OutboxMessage.objects.exists()
     assert not DBTaskResult.objects.exists()
+
+
+@override_settings(
+    TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": ["default", "outbox"]}}
+)
+def test_with_tasks_kept_elsewhere_the_task_is_queued_after_the_commit(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django_tasks import task_backends
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        make()
+        assert not task_backends["default"].results  # type: ignore[attr-defined]
+    assert len(callbacks) == 1
+    assert len(task_backends["default"].results) == 1  # type: ignore[attr-defined]
 
 
 def test_enqueuing_twice_with_one_dedupe_key_is_a_no_op(django_capture_on_commit_callbacks: Any) -> None:
@@ -75,8 +91,8 @@ def test_enqueuing_twice_with_one_dedupe_key_is_a_no_op(django_capture_on_commit
         second = make({"n": 2}, dedupe_key="case-1-assigned-7")
     assert second.pk == first.pk
     assert OutboxMessage.objects.get().payload == {"n": 1}
-    assert len(callbacks) == 1
-    assert DBTaskResult.objects.count() == 1
+    assert callbacks == []
+    assert DBTaskResult.objects.count() == 1  # one delivery task
 
 
 def test_messages_without_a_dedupe_key_are_all_kept() -> None:

@@ -1,0 +1,105 @@
+"""New rows of several tables written together: on PostgreSQL in one round trip, one transaction.
+
+An action that writes a handful of rows for one event (a public report: the report, its audit
+event, its outbox message and the task that delivers it) spends more time in the ORM's per-row
+machinery and in round trips (BEGIN, one INSERT each, COMMIT) than the database spends storing the
+rows. :func:`insert_together` writes model instances the caller built, with their primary keys
+already reserved by :func:`reserve_ids`, as one multi-statement query, which PostgreSQL runs as a
+single implicit transaction: all of the rows are stored, or none (an integrity error rolls every
+one of them back and is raised as Django's ``IntegrityError``).
+
+The values are the ones ``Model.save(force_insert=True)`` would write, and the same signals are
+sent: ``pre_save`` (receivers may still change the instance), then each concrete field's
+``pre_save`` (defaults were applied when the instance was made) and ``get_db_prep_save`` (so
+encrypted fields are encrypted, JSON is adapted), and ``post_save`` (``created=True``) once every
+row is stored. What is skipped is the ORM's per-row query building and a round trip per row.
+
+Other databases (SQLite, the embedded default) have no sequences to reserve keys from:
+:func:`reserve_ids` returns None there and callers save the usual way.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connections, models, transaction
+from django.db.models import Field
+from django.db.models.signals import post_save, pre_save
+
+SUPPORTED_VENDOR = "postgresql"
+
+
+def supported(using: str = "default") -> bool:
+    """Whether rows can be written together on this database: PostgreSQL with client-side binding
+    of parameters (Django's default; server-side binding takes one statement per query)."""
+    connection = connections[using]
+    return connection.vendor == SUPPORTED_VENDOR and not connection.settings_dict.get("OPTIONS", {}).get(
+        "server_side_binding"
+    )
+
+
+def reserve_ids(*model_types: type[models.Model], using: str = "default") -> list[int] | None:
+    """A new primary key for each of the models (their sequences advanced, in one query), or None
+    where rows cannot be written together (see :func:`supported`)."""
+    if not supported(using):
+        return None
+    select = ", ".join(f"nextval({_sequence(model, using)})" for model in model_types)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT {select}")  # noqa: S608 (sequence names from the models)
+        row = cursor.fetchone()
+    return [int(value) for value in row]
+
+
+@functools.cache
+def _sequence(model: type[models.Model], using: str) -> str:
+    """The quoted name of the sequence behind the model's primary key, as a SQL literal."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+        (name,) = cursor.fetchone()
+    if not name:
+        raise ValueError(f"{model._meta.label}'s primary key has no sequence.")
+    return "'" + name.replace("'", "''") + "'::regclass"
+
+
+@functools.cache
+def _insert_sql(model: type[models.Model], using: str, with_pk: bool) -> tuple[str, tuple[Field[object, object], ...]]:
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    fields = tuple(f for f in model._meta.concrete_fields if with_pk or not f.primary_key)
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", fields  # noqa: S608
+
+
+def insert_together(objects: Sequence[models.Model], *, using: str = "default") -> None:
+    """Insert the new ``objects`` in one round trip and one transaction. Only where
+    :func:`supported`. A row whose key nobody needs yet may leave it unset (the database numbers
+    it, and the instance keeps ``pk`` None); the instances are marked saved afterwards."""
+    if not supported(using):
+        raise ValueError("insert_together needs PostgreSQL with client-side binding.")
+    connection = connections[using]
+    statements: list[str] = []
+    params: list[Any] = []
+    for obj in objects:
+        pre_save.send(sender=type(obj), instance=obj, raw=False, using=using, update_fields=None)
+        with_pk = obj.pk is not None
+        if not with_pk and not isinstance(obj._meta.pk, models.AutoField):
+            raise ValueError(f"A {obj._meta.label} written with insert_together needs its primary key set.")
+        sql, fields = _insert_sql(type(obj), using, with_pk)
+        statements.append(sql)
+        params.extend(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields)
+    if connection.in_atomic_block:
+        # Inside the caller's transaction the statements join it; a savepoint keeps a failure
+        # (a unique key taken) from aborting the caller's transaction, as save() in atomic() would.
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            cursor.execute("; ".join(statements), params)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("; ".join(statements), params)
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = using
+        post_save.send(sender=type(obj), instance=obj, created=True, update_fields=None, raw=False, using=using)

@@ -1,0 +1,105 @@
+"""Rows written together (btam.lib.rows): the same values and signals as save(), all or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save, pre_save
+
+from btam.lib import rows
+from btam.lib.tests.encryptedapp.models import Note, OtherNote
+
+pytestmark = pytest.mark.django_db
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+
+
+def _stored(model: Any, pk: int, column: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {model._meta.db_table} WHERE id = %s", [pk])  # noqa: S608
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite only")
+def test_elsewhere_nothing_is_reserved_and_nothing_written_together() -> None:
+    assert not rows.supported()
+    assert rows.reserve_ids(Note) is None
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        rows.insert_together([Note(title="x")])
+
+
+@postgresql_only
+def test_rows_are_written_as_save_writes_them_with_the_same_signals() -> None:
+    seen: list[tuple[str, str, bool]] = []
+
+    def before(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(("pre", sender.__name__, instance._state.adding))
+        if sender is Note:
+            instance.title = instance.title.upper()  # a receiver's change is written
+
+    def after(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+        seen.append(("post", sender.__name__, created))
+
+    pre_save.connect(before, dispatch_uid="test-rows-pre")
+    post_save.connect(after, dispatch_uid="test-rows-post")
+    try:
+        note_id, other_id = rows.reserve_ids(Note, OtherNote) or []
+        note = Note(pk=note_id, title="first", narrative="Said he would bring a knife.")
+        numbered = Note(title="second", follow_up=None)  # no key reserved: the database numbers it
+        other = OtherNote(pk=other_id, body=f"about note {note_id}")
+        rows.insert_together([note, numbered, other])
+    finally:
+        pre_save.disconnect(dispatch_uid="test-rows-pre")
+        post_save.disconnect(dispatch_uid="test-rows-post")
+
+    assert [s for s in seen if s[0] == "pre"] == [
+        ("pre", "Note", True),
+        ("pre", "Note", True),
+        ("pre", "OtherNote", True),
+    ]
+    assert [s for s in seen if s[0] == "post"] == [
+        ("post", "Note", True),
+        ("post", "Note", True),
+        ("post", "OtherNote", True),
+    ]
+    assert not note._state.adding and note._state.db == "default"
+    stored = Note.objects.get(pk=note_id)
+    assert (stored.title, stored.narrative, stored.follow_up) == ("FIRST", "Said he would bring a knife.", None)
+    assert "knife" not in _stored(Note, note_id, "narrative")  # encrypted at rest, as save() stores it
+    assert Note.objects.get(title="SECOND").narrative == ""
+    assert OtherNote.objects.get(pk=other_id).body == f"about note {note_id}"
+
+
+@postgresql_only
+def test_a_failing_row_keeps_none_of_them() -> None:
+    (taken,) = rows.reserve_ids(Note) or []
+    Note.objects.create(pk=taken, title="already there")
+    (other_id,) = rows.reserve_ids(OtherNote) or []
+
+    with pytest.raises(IntegrityError):
+        rows.insert_together([OtherNote(pk=other_id, body="kept?"), Note(pk=taken, title="clash")])
+
+    assert not OtherNote.objects.exists()
+    assert Note.objects.get().title == "already there"
+
+
+@postgresql_only
+def test_in_a_transaction_a_failure_leaves_the_transaction_usable() -> None:
+    (taken,) = rows.reserve_ids(Note) or []
+    with transaction.atomic():
+        Note.objects.create(pk=taken, title="first")
+        with pytest.raises(IntegrityError):
+            rows.insert_together([Note(pk=taken, title="clash")])
+        Note.objects.create(title="after the failure")  # the transaction goes on
+    assert sorted(Note.objects.values_list("title", flat=True)) == ["after the failure", "first"]
+
+
+@postgresql_only
+def test_a_model_keyed_otherwise_needs_its_key() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    row = DBTaskResult(args_kwargs={}, task_path="x", backend_name="default")
+    row.pk = None
+    with pytest.raises(ValueError, match="primary key set"):
+        rows.insert_together([row])
