@@ -247,3 +247,32 @@ def test_the_signature_is_the_same_as_first_written(settings: object) -> None:
     for key in ("a-first-receipt-key-0123456789abcdef", "another-receipt-key-0123456789abcdef"):
         with override_settings(BTAM_RECEIPT_KEY=key):
             assert [features.simhash(t) for t in texts] == [_first_simhash(t) for t in texts]
+
+
+# The form's fields, shared between forms ----------------------------------------------------------------
+
+
+def _field_state() -> list[tuple[str, object, object, object]]:
+    from btam.intake.public_forms import ReportForm
+
+    return [
+        (name, repr(field.widget.attrs), repr(getattr(field, "choices", None)), repr(field.error_messages))
+        for name, field in ReportForm.base_fields.items()
+    ]
+
+
+def test_forms_share_the_fields_and_rendering_or_cleaning_changes_none_of_them(client: Client, school: School) -> None:
+    from btam.intake.public_forms import ReportForm
+
+    before = _field_state()
+    one, two = ReportForm(), ReportForm({"narrative": ""})
+    assert one.fields["narrative"] is two.fields["narrative"] is ReportForm.base_fields["narrative"]
+    assert not two.is_valid()
+    str(one), str(two)  # every widget rendered, one form with errors
+
+    bad = submit(client, school, report_data(narrative="", location="Room 12", weapon="maybe"))
+    good = client.get(form_url(school)).content.decode()
+
+    assert bad.status_code == 400 and 'value="Room 12"' in bad.content.decode()
+    assert "Room 12" not in good and "usa-error-message" not in good  # nothing of one form in the next
+    assert _field_state() == before
