@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -137,7 +137,7 @@ class AuditEventManager(models.Manager["AuditEvent"]):
             actor_label=actor_label,
             omit_ip=omit_ip,
         )
-        event.save(force_insert=True, using=self.db)
+        event.save(force_insert=True, using=self._db or router.db_for_write(self.model))
         return event
 
 

@@ -270,7 +270,9 @@ def _insert_report(
                 objects.append(task)
     rows.insert_together(objects)
     if urgent and not report.is_abuse and task is None:
-        outbox.start_delivery(message_id)  # tasks kept elsewhere: queued now that the rows are in
+        # Tasks kept elsewhere: queued once the rows are committed (at once outside a transaction);
+        # if that fails, the sweep delivers the message.
+        transaction.on_commit(lambda: outbox.start_delivery(message_id), robust=True)
 
 
 def _store_attachment(

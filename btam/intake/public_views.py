@@ -176,7 +176,14 @@ def guarded_post(max_bytes: int) -> Callable[[T], T]:
                     request.FILES  # noqa: B018
                 except (RequestDataTooBig, TooManyFilesSent):
                     return _refusal(request, 413, too_large=True)
-                except (TooManyFieldsSent, MultiPartParserError, BadRequest, UnreadablePostError, UnicodeDecodeError):
+                except (
+                    TooManyFieldsSent,
+                    MultiPartParserError,
+                    BadRequest,
+                    UnreadablePostError,
+                    UnicodeError,  # UnicodeDecodeError included
+                    LookupError,  # a charset Python does not know, in Django's parser
+                ):
                     return _refusal(request, 400, too_large=False)
             return protected(request, *args, **kwargs)
 

@@ -39,6 +39,7 @@ Where Django is lenient and a browser never goes, this parser refuses with
 
 from __future__ import annotations
 
+import codecs
 import re
 from io import BytesIO
 
@@ -83,11 +84,17 @@ MAX_HEADERS_SEEN = 512
 _HEADERS_SEEN: dict[bytes, tuple[bool, dict[str, HeaderValue]]] = {}
 
 
+# Bodies up to this size are parsed here (the report form's text, a photo or two); larger ones by
+# Django's parser (see load_multipart).
+MAX_FAST_BYTES = 4 * 1024 * 1024
+
+
 def load_multipart(request: HttpRequest, *, max_bytes: int) -> None:
     """Parse a multipart/form-data POST into ``request.POST`` and ``request.FILES``.
 
-    Call it before anything touches ``request.POST``; other requests (not a POST, not multipart, or
-    already parsed) are left alone for Django.
+    Call it before anything touches ``request.POST``; other requests (not a POST, not multipart,
+    already parsed, or declaring more than MAX_FAST_BYTES) are left alone for Django. A charset
+    other than UTF-8 in the Content-Type is refused (``MultiPartParserError``).
     The body is read whole, at most ``max_bytes`` of it (more: ``RequestDataTooBig``). Files stay in
     memory. On any error the request gets an empty POST and FILES (as Django does) and the error is
     raised: ``MultiPartParserError``, ``TooManyFieldsSent``, ``TooManyFilesSent``,
@@ -98,6 +105,22 @@ def load_multipart(request: HttpRequest, *, max_bytes: int) -> None:
     if hasattr(request, "_post") and hasattr(request, "_files"):
         return
     try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_FAST_BYTES:
+        # A body with large files: Django's streaming parser, which holds each file once rather
+        # than the body and the files cut from it (twice the memory of a 50 MB POST).
+        return
+    try:
+        try:
+            codec = codecs.lookup(request.encoding or settings.DEFAULT_CHARSET).name
+        except LookupError:
+            codec = ""
+        if codec != "utf-8":
+            # A browser sends the form in the page's encoding, UTF-8, and no charset parameter;
+            # another codec (rot13, base64, idna...) would fail or transform the text.
+            raise MultiPartParserError("Only UTF-8 form data is accepted.")
         boundary = _boundary(request)
         try:
             content_length = int(request.META.get("CONTENT_LENGTH", 0))

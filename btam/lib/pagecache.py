@@ -37,12 +37,16 @@ from django.utils import translation
 KEEP_SECONDS = 600
 CSRF = "csrf_token"  # the hole the {% csrf_token %} tag fills, always present
 _SAFE = re.compile(r"[A-Za-z0-9_-]+")
+_NAME = re.compile(r"[A-Za-z_]+")
 _PROCESS = secrets.token_hex(8)
 
 
 def marker(name: str) -> str:
     """What stands in a kept page for the value of the hole ``name``."""
-    return f"btamhole{_PROCESS}{name}end"
+    return f"btamhole{_PROCESS}:{name}:"
+
+
+_MARKERS = re.compile(f"btamhole{_PROCESS}:([A-Za-z_]+):")
 
 
 def keepable(request: HttpRequest) -> bool:
@@ -70,7 +74,7 @@ def render(
     its crisis line, addresses); the template, the language and the request's path are added here.
     """
     for name, value in holes.items():
-        if name == CSRF or not _SAFE.fullmatch(value):
+        if name == CSRF or not _SAFE.fullmatch(value) or not _NAME.fullmatch(name):
             raise ValueError(f"The hole {name!r} of a kept page takes letters, digits, '-' and '_' only.")
     if not keepable(request):
         return render_in_full(request, template_name, {**context, **holes}, status=status)
@@ -81,8 +85,11 @@ def render(
     page = local.get(cache_key)
     if page is None:
         page = render_to_string(template_name, {**context, **{n: marker(n) for n in names}}, request=request)
+        if any(value in page for value in holes.values()):
+            # A hole's value was rendered where no marker stood (say, through a form field made
+            # with it): keeping this page would give that value to every visitor. Never kept.
+            return render_in_full(request, template_name, {**context, **holes}, status=status)
         local.set(cache_key, page, KEEP_SECONDS)
     values = {CSRF: get_token(request), **holes}  # get_token also has the CSRF cookie set
-    for name in names:
-        page = page.replace(marker(name), values[name])
-    return HttpResponse(page, status=status)
+    # One pass: a value put in a hole is never searched for markers.
+    return HttpResponse(_MARKERS.sub(lambda m: values[m.group(1)], page), status=status)

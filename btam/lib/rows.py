@@ -13,6 +13,10 @@ sent: ``pre_save`` (receivers may still change the instance), then each concrete
 ``pre_save`` (defaults were applied when the instance was made) and ``get_db_prep_save`` (so
 encrypted fields are encrypted, JSON is adapted), and ``post_save`` (``created=True``) once every
 row is stored. What is skipped is the ORM's per-row query building and a round trip per row.
+Differences from saving one by one: every ``pre_save`` is sent before the first row is written,
+and outside a transaction ``post_save`` comes after the commit (a receiver that fails then cannot
+undo the rows). Models whose rows span tables (multi-table inheritance) and values that are
+expressions (``F()``, ``db_default``) are refused with ValueError: save those the usual way.
 
 Other databases (SQLite, the embedded default) have no sequences to reserve keys from:
 :func:`reserve_ids` returns None there and callers save the usual way.
@@ -68,7 +72,13 @@ def _sequence(model: type[models.Model], using: str) -> str:
 def _insert_sql(model: type[models.Model], using: str, with_pk: bool) -> tuple[str, tuple[Field[object, object], ...]]:
     connection = connections[using]
     quote = connection.ops.quote_name
-    fields = tuple(f for f in model._meta.concrete_fields if with_pk or not f.primary_key)
+    if model._meta.parents:
+        raise ValueError(f"{model._meta.label} inherits from another model's table: save it the usual way.")
+    fields = tuple(
+        f
+        for f in model._meta.concrete_fields
+        if (with_pk or not f.primary_key) and not getattr(f, "generated", False)  # GeneratedField: the database's
+    )
     columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", fields  # noqa: S608
@@ -90,7 +100,11 @@ def insert_together(objects: Sequence[models.Model], *, using: str = "default") 
             raise ValueError(f"A {obj._meta.label} written with insert_together needs its primary key set.")
         sql, fields = _insert_sql(type(obj), using, with_pk)
         statements.append(sql)
-        params.extend(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields)
+        for field in fields:
+            value = field.pre_save(obj, True)
+            if hasattr(value, "resolve_expression"):  # an expression or db_default: the ORM's to compile
+                raise ValueError(f"{obj._meta.label}.{field.name} holds an expression: save it the usual way.")
+            params.append(field.get_db_prep_save(value, connection))
     if connection.in_atomic_block:
         # Inside the caller's transaction the statements join it; a savepoint keeps a failure
         # (a unique key taken) from aborting the caller's transaction, as save() in atomic() would.

@@ -9,3 +9,4 @@ class WorkerConfig(AppConfig):
     def ready(self) -> None:
         # Outbox handlers of other apps live in <app>/outbox_handlers.py (see btam.worker.outbox).
         autodiscover_modules("outbox_handlers")
+        from btam.worker import checks  # noqa: F401  (registers the system check)

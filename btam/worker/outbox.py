@@ -152,7 +152,8 @@ def delivery_task(message_id: int) -> models.Model | None:
     from btam.worker.tasks import deliver_outbox_message
 
     backend = task_backends[deliver_outbox_message.backend]
-    assert isinstance(backend, DatabaseBackend)  # _tasks_in_this_database
+    if not isinstance(backend, DatabaseBackend):  # checked by _tasks_in_this_database
+        return None
     backend.validate_task(deliver_outbox_message)
     task = deliver_outbox_message
     return DBTaskResult(
@@ -179,7 +180,9 @@ def _tasks_in_this_database() -> bool:
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 
-    return isinstance(task_backends["default"], DatabaseBackend) and router.db_for_write(
+    from btam.worker.tasks import deliver_outbox_message
+
+    return isinstance(task_backends[deliver_outbox_message.backend], DatabaseBackend) and router.db_for_write(
         DBTaskResult
     ) == router.db_for_write(OutboxMessage)
 

@@ -113,3 +113,17 @@ def test_reports_are_written_together_on_postgresql_only(world: Any, monkeypatch
     assert Report.objects.filter(pk=report.pk).exists()
     # The report, two people, a link, the audit event and the outbox message (routine: no task).
     assert calls == ([6] if connection.vendor == "postgresql" else [])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="rows are written together on PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_an_urgent_report_is_committed_with_its_task(world: Any) -> None:
+    assert not connection.in_atomic_block
+    submitted = do_submit_report(new=_new(world.school, "d" * 32, danger_now=True), actor=None)
+    written = _written(submitted.report)
+    assert written["outbox"] is not None and len(written["tasks"]) == 1 and written["audit"]
+
+    again = do_submit_report(new=_new(world.school, "d" * 32, danger_now=True), actor=None)
+
+    assert again.resubmitted and again.report.pk == submitted.report.pk
+    assert Report.objects.count() == 1 and OutboxMessage.objects.count() == 1 and DBTaskResult.objects.count() == 1

@@ -153,6 +153,18 @@ def test_invalid_utf8_in_a_multipart_body_is_a_form_error(client: Client, school
     assert nothing_stored()
 
 
+@pytest.mark.parametrize("charset", ["rot13", "base64", "hex", "idna", "latin-1"])
+def test_a_multipart_body_in_another_charset_gets_400(client: Client, school: School, charset: str) -> None:
+    boundary = "----btamtestboundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="narrative"\r\n\r\nHe said Friday.\r\n--{boundary}--\r\n'
+    ).encode()
+    content_type = f"multipart/form-data; charset={charset}; boundary={boundary}"
+    response = client.generic("POST", form_url(school), body, content_type=content_type)  # the bytes as they are
+    assert "We could not read what was sent" in refused(response)
+    assert nothing_stored()
+
+
 # Files ---------------------------------------------------------------------------------------------------
 
 

@@ -99,7 +99,23 @@ def test_in_a_transaction_a_failure_leaves_the_transaction_usable() -> None:
 def test_a_model_keyed_otherwise_needs_its_key() -> None:
     from django_tasks_db.models import DBTaskResult
 
-    row = DBTaskResult(args_kwargs={}, task_path="x", backend_name="default")
+    row: Any = DBTaskResult(args_kwargs={}, task_path="x", backend_name="default")
     row.pk = None
     with pytest.raises(ValueError, match="primary key set"):
         rows.insert_together([row])
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_rows_are_one_implicit_transaction() -> None:
+    assert not connection.in_atomic_block
+    (taken,) = rows.reserve_ids(Note) or []
+    Note.objects.create(pk=taken, title="already there")
+    other_id, note_id = rows.reserve_ids(OtherNote, Note) or []
+
+    with pytest.raises(IntegrityError):  # the second statement fails: the first is not kept either
+        rows.insert_together([OtherNote(pk=other_id, body="kept?"), Note(pk=taken, title="clash")])
+    assert not OtherNote.objects.exists()
+
+    rows.insert_together([OtherNote(pk=other_id, body="kept"), Note(pk=note_id, title="new")])  # usable after
+    assert OtherNote.objects.get().body == "kept" and Note.objects.count() == 2

@@ -348,3 +348,14 @@ def test_email_without_recipients_fails_permanently(mailoutbox: list[Any]) -> No
 def test_a_kind_cannot_be_registered_twice() -> None:
     with pytest.raises(ValueError, match="already registered"):
         outbox.handler("email")(lambda message: None)
+
+
+def test_a_tasks_configuration_that_refuses_the_delivery_task_stops_the_start() -> None:
+    from btam.worker.checks import check_outbox_delivery_task
+
+    assert check_outbox_delivery_task() == []
+    tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "maintenance"]}}
+    with override_settings(TASKS=tasks):
+        errors = check_outbox_delivery_task()
+    assert [e.id for e in errors] == ["btam.E020"]
+    assert "outbox" in str(errors[0].hint)
