@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from btam.audit.models import AuditEvent, Verb
@@ -51,6 +52,11 @@ MAX_ATTACHMENTS = 5
 
 class IntakeError(Exception):
     """A report or message that cannot be accepted; the message is for the person submitting it."""
+
+
+class SchoolNotTakingReports(IntakeError):
+    """The school was closed, or moved to another district, after the caller looked it up: nothing
+    was stored. (A form may look the school up again and retry, or answer that it is not found.)"""
 
 
 @dataclass
@@ -172,12 +178,19 @@ def do_submit_report(*, new: NewReport, actor: User | None) -> SubmittedReport:
     try:
         # Without files (which are stored before their rows), on PostgreSQL: every row in one round
         # trip (btam.lib.rows), the same rows as the steps below.
-        reserved = None if new.attachments else rows.reserve_ids(Report, OutboxMessage)
+        # The school is checked in the same query that reserves the keys: a process may have looked
+        # it up before it was closed or moved to another district.
+        try:
+            reserved = None if new.attachments else rows.reserve_ids(Report, OutboxMessage, exists=_still_open(new))
+        except rows.NotFound:
+            raise SchoolNotTakingReports(_("This school no longer takes reports here.")) from None
         if reserved is not None:
             report.pk, message_id = reserved
             _insert_report(report, new, actor, audit_detail, message_id=message_id, urgent=level >= URGENT_THRESHOLD)
         else:
             with transaction.atomic():
+                if not _still_open(new).exists():
+                    raise SchoolNotTakingReports(_("This school no longer takes reports here."))
                 report.save(force_insert=True)
                 InvolvedPerson.objects.bulk_create(_people_rows(report, new))
                 ReportLink.objects.bulk_create(_link_rows(report, new))
@@ -212,6 +225,13 @@ def do_submit_report(*, new: NewReport, actor: User | None) -> SubmittedReport:
 
 
 REPORT_RECEIVED = "intake.report_received"
+
+
+def _still_open(new: NewReport) -> QuerySet[School]:
+    """The report's school, found only if it still takes reports and is still in its district."""
+    from btam.orgs.models import School
+
+    return School.objects.filter(pk=new.school.pk, district_id=new.school.district_id, is_active=True)
 
 
 def _people_rows(report: Report, new: NewReport) -> list[InvolvedPerson]:

@@ -21,21 +21,18 @@ What these pages never do:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import caches
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadhandler import MemoryFileUploadHandler
-from django.db import connections
-from django.db.models import Field
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
@@ -53,6 +50,7 @@ from btam.intake import receipt, throttle
 from btam.intake.actions import (
     MAX_ATTACHMENTS,
     IntakeError,
+    SchoolNotTakingReports,
     do_mark_thread_read_by_reporter,
     do_post_reporter_message,
     do_submit_report,
@@ -265,32 +263,6 @@ def _school_in_district(district_slug: str, school_slug: str) -> School | None:
     )
 
 
-@functools.cache
-def _still_takes_reports_sql() -> str:
-    meta = School._meta
-    qn = connections[School.objects.db].ops.quote_name
-    column = {
-        name: qn(cast("Field[Any, Any]", meta.get_field(name)).column) for name in ("id", "district", "is_active")
-    }
-    # Names from the model, values as parameters.
-    return (
-        f"SELECT 1 FROM {qn(meta.db_table)} "  # noqa: S608
-        f"WHERE {column['id']} = %s AND {column['district']} = %s AND {column['is_active']}"
-    )
-
-
-def _still_takes_reports(school: School) -> bool:
-    """Whether the (remembered) school is, in the database, still active and in its district.
-
-    The same as ``School.objects.filter(pk=..., district_id=..., is_active=True).exists()``, in
-    plain SQL: on every report, and the ORM takes four times as long to write it as the database
-    to answer it.
-    """
-    with connections[School.objects.db].cursor() as cursor:
-        cursor.execute(_still_takes_reports_sql(), [school.pk, school.district_id])
-        return cursor.fetchone() is not None
-
-
 def _remembered(key: str, lookup: Callable[[], list[School]]) -> list[School]:
     """``lookup()``, from the process's memory when it found schools in the last
     SCHOOL_LOOKUP_SECONDS (each request gets its own copy: the cache keeps pickled values). An
@@ -336,7 +308,10 @@ def school_form(request: HttpRequest, school_slug: str) -> HttpResponse:
             "intake/public/choose_among.html",
             {"groups": _grouped(matches), "crisis": CrisisLine.of(None)},
         )
-    return _report_form(request, matches[0])
+    try:
+        return _report_form(request, matches[0])
+    except SchoolNotTakingReports:  # closed between the lookup and the report: nothing stored
+        return _school_not_found(request)
 
 
 @policy(PUBLIC)
@@ -349,12 +324,23 @@ def district_school_form(request: HttpRequest, district_slug: str, school_slug: 
         lambda: [s for s in [_school_in_district(district_slug, school_slug)] if s is not None],
     )
     school = found[0] if found else None
-    if request.method == "POST" and school is not None and not _still_takes_reports(school):
-        caches["local"].delete(f"{_LOOKUP_PREFIX}:{district_slug}/{school_slug}")
-        school = _school_in_district(district_slug, school_slug)
     if school is None:
         return _school_not_found(request)
-    return _report_form(request, school)
+    try:
+        return _report_form(request, school)
+    except SchoolNotTakingReports:
+        # Closed or moved since this process remembered it (the report action checks that in the
+        # database, with the report): nothing was stored. Looked up again: a school moved to
+        # another district is not found at this address; one whose remembered details were only
+        # out of date takes the report.
+        caches["local"].delete(f"{_LOOKUP_PREFIX}:{district_slug}/{school_slug}")
+        school = _school_in_district(district_slug, school_slug)
+        if school is None:
+            return _school_not_found(request)
+        try:
+            return _report_form(request, school)
+        except SchoolNotTakingReports:
+            return _school_not_found(request)
 
 
 # The report form ---------------------------------------------------------------------------------
@@ -443,6 +429,8 @@ def _report_form(request: HttpRequest, school: School) -> HttpResponse:
         return _form_page(request, school, form, status=400, files_dropped=files_chosen)
     try:
         submitted = do_submit_report(new=form.new_report(school), actor=None)
+    except SchoolNotTakingReports:
+        raise  # the caller looks the school up again
     except IntakeError as exc:
         form.add_error(None, str(exc))
         return _form_page(request, school, form, status=400, files_dropped=files_chosen)

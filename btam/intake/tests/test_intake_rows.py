@@ -127,3 +127,21 @@ def test_outside_a_transaction_an_urgent_report_is_committed_with_its_task(world
 
     assert again.resubmitted and again.report.pk == submitted.report.pk
     assert Report.objects.count() == 1 and OutboxMessage.objects.count() == 1 and DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.parametrize("change", ["closed", "moved"])
+def test_a_report_for_a_school_closed_or_moved_since_it_was_looked_up_is_not_stored(world: Any, change: str) -> None:
+    from btam.intake.actions import SchoolNotTakingReports
+    from btam.orgs.models import School
+    from btam.testing import DistrictFactory
+
+    stale = School.objects.get(pk=world.school.pk)  # as another process remembers it
+    if change == "closed":
+        School.objects.filter(pk=stale.pk).update(is_active=False)
+    else:
+        School.objects.filter(pk=stale.pk).update(district=DistrictFactory.create())
+
+    with pytest.raises(SchoolNotTakingReports):
+        do_submit_report(new=_new(stale, "e" * 32, danger_now=True), actor=None)
+
+    assert not Report.objects.exists() and not OutboxMessage.objects.exists() and not AuditEvent.objects.exists()

@@ -276,3 +276,18 @@ def test_forms_share_the_fields_and_rendering_or_cleaning_changes_none_of_them(c
     assert bad.status_code == 400 and 'value="Room 12"' in bad.content.decode()
     assert "Room 12" not in good and "usa-error-message" not in good  # nothing of one form in the next
     assert _field_state() == before
+
+
+def test_a_school_closed_between_its_lookup_and_the_report_gets_not_found(
+    client: Client, school: School, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from btam.intake import public_views
+
+    stale = School.objects.select_related("district").get(pk=school.pk)
+    School.objects.filter(pk=school.pk).update(is_active=False)
+    monkeypatch.setattr(public_views, "_schools_named", lambda slug: [stale])  # looked up just before
+
+    response = client.post(reverse("report:school", args=[school.slug]), report_data())
+
+    assert response.status_code == 404
+    assert not Report.objects.exists()

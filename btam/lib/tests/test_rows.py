@@ -119,3 +119,23 @@ def test_outside_a_transaction_the_rows_are_one_implicit_transaction() -> None:
 
     rows.insert_together([OtherNote(pk=other_id, body="kept"), Note(pk=note_id, title="new")])  # usable after
     assert OtherNote.objects.get().body == "kept" and Note.objects.count() == 2
+
+
+@postgresql_only
+def test_psycopg_keeps_the_split_of_a_query_of_many_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from psycopg import _queries
+
+    uncached: list[bytes] = []
+    split = _queries._query2pg_client_nocache
+
+    def counted(query: bytes, *args: Any) -> Any:
+        uncached.append(query)
+        return split(query, *args)
+
+    monkeypatch.setattr(_queries, "_query2pg_client_nocache", counted)  # the path of uncached queries
+
+    ids = rows.reserve_ids(*[Note] * 30) or []
+    rows.insert_together([Note(pk=pk, title=f"n{pk}") for pk in ids])  # 30 rows x 5 columns
+
+    assert Note.objects.count() == 30
+    assert not [q for q in uncached if q.startswith(b"INSERT")]
