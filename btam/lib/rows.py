@@ -58,20 +58,21 @@ def supported(using: str = "default") -> bool:
 
 
 def reserve_ids(
-    *model_types: type[models.Model], exists: models.QuerySet[Any] | None = None, using: str = "default"
+    *model_types: type[models.Model], exists: tuple[str, Sequence[Any]] | None = None, using: str = "default"
 ) -> list[int] | None:
     """A new primary key for each of the models (their sequences advanced, in one query), or None
     where rows cannot be written together (see :func:`supported`).
 
-    With ``exists``, a queryset, the same query also asks whether it finds a row: when it does not,
-    the keys are not wanted and :class:`NotFound` is raised (a sequence skips a few numbers).
+    With ``exists``, (a SELECT's SQL, its parameters), the same query also asks whether that finds a
+    row: when it does not, the keys are not wanted and :class:`NotFound` is raised (the sequences
+    skip a number).
     """
     if not supported(using):
         return None
     select = [f"nextval({_sequence(model, using)})" for model in model_types]
-    params: tuple[Any, ...] = ()
+    params: Sequence[Any] = ()
     if exists is not None:
-        inner, params = exists.values("pk")[:1].query.sql_with_params()
+        inner, params = exists
         select.append(f"EXISTS ({inner})")
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(select)}", params)  # noqa: S608 (sequence names from the models)
