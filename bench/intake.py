@@ -452,45 +452,84 @@ def parse_form(page: str, path: str) -> FormSpec:
 HIDDEN_INPUT_RE = re.compile(r"<input\b[^>]*?\btype\s*=\s*[\"']?hidden\b[^>]*>", re.I)
 
 
-def _without_hidden_values(page: str) -> tuple[str, list[tuple[int, str]]]:
-    """The page with the values of its hidden inputs left out, and (offset, value) of each."""
+_QUOTED_VALUE_RE = re.compile(r'\svalue\s*=\s*"([^"&]*)"', re.I)
+
+
+def _without_hidden_values(page: str) -> tuple[str, list[tuple[int, str]], list[tuple[int, int]] | None]:
+    """The page with the values of its hidden inputs left out, (offset, value) of each, and where
+    each value stands in the page (None when one is not a plain double-quoted value)."""
     parts: list[str] = []
     found: list[tuple[int, str]] = []
+    spans: list[tuple[int, int]] | None = []
     last = 0
     for m in HIDDEN_INPUT_RE.finditer(page):
-        parts += [page[last : m.start()], "<hidden:", attrs(m.group(0)[6:-1]).get("name", ""), ">"]
-        found.append((m.start(), attrs(m.group(0)[6:-1]).get("value", "")))
+        tag_attrs = attrs(m.group(0)[6:-1])
+        parts += [page[last : m.start()], "<hidden:", tag_attrs.get("name", ""), ">"]
+        found.append((m.start(), tag_attrs.get("value", "")))
+        quoted = _QUOTED_VALUE_RE.search(m.group(0))
+        if spans is not None and quoted is not None and quoted.group(1) == tag_attrs.get("value", ""):
+            spans.append((m.start() + quoted.start(1), m.start() + quoted.end(1)))
+        else:
+            spans = None
         last = m.end()
     parts.append(page[last:])
-    return "".join(parts), found
+    return "".join(parts), found, spans
 
 
 class FormCache:
     """The form last parsed, reused for a page that differs from its page only in the values of
     hidden inputs (the CSRF and one-time tokens, new for every visitor): the form is then the same
     with those values. Parsing the whole 20 KB page again took a millisecond of the client's CPU
-    per report, as much as the server spends on some requests; this check takes a tenth of that.
-    Any other difference (an error page, another language) parses the page in full."""
+    per report, as much as the server spends on some requests. The check: a page of the same length
+    whose text between the hidden values is the same (a few string comparisons), else the page
+    without its hidden values compared with the last one's (a regular-expression pass). Any other
+    difference (an error page, another language) parses the page in full."""
 
     def __init__(self) -> None:
         self.shape: str | None = None
         self.spec: FormSpec | None = None
         self.slots: list[int] = []  # for each hidden input of the page in order: its field's index, or -1
+        self.page: str | None = None
+        self.spans: list[tuple[int, int]] | None = None
+
+    def _same_but_values(self, page: str) -> list[str] | None:
+        """The hidden values of a page that is the last page but for them (same lengths), or None."""
+        last, spans = self.page, self.spans
+        if last is None or spans is None or len(page) != len(last):
+            return None
+        at = 0
+        for start, end in spans:
+            if page[at:start] != last[at:start]:
+                return None
+            at = end
+        if page[at:] != last[at:]:
+            return None
+        values = [page[start:end] for start, end in spans]
+        return None if any('"' in v or "&" in v for v in values) else values
+
+    def _with_values(self, values: list[str]) -> FormSpec:
+        assert self.spec is not None
+        fields = list(self.spec.fields)
+        for slot, value in zip(self.slots, values, strict=True):
+            if slot >= 0:
+                fields[slot] = (fields[slot][0], value)
+        return FormSpec(
+            self.spec.action, self.spec.multipart, fields, self.spec.files, self.spec.honeypots,
+            self.spec.codes_on_page, self.spec.hidden_at,
+        )  # fmt: skip
 
     def parse(self, page: str, path: str) -> FormSpec:
-        shape, hidden = _without_hidden_values(page)
+        quick = self._same_but_values(page)
+        if quick is not None:
+            return self._with_values(quick)
+        shape, hidden, spans = _without_hidden_values(page)
         if shape == self.shape and self.spec is not None:
-            fields = list(self.spec.fields)
-            for slot, (_, value) in zip(self.slots, hidden, strict=True):
-                if slot >= 0:
-                    fields[slot] = (fields[slot][0], value)
-            return FormSpec(
-                self.spec.action, self.spec.multipart, fields, self.spec.files, self.spec.honeypots,
-                self.spec.codes_on_page, self.spec.hidden_at,
-            )  # fmt: skip
+            self.page, self.spans = page, spans
+            return self._with_values([value for _, value in hidden])
         spec = parse_form(page, path)
         index_at = {offset: index for index, offset in spec.hidden_at}
         self.shape, self.spec, self.slots = shape, spec, [index_at.get(offset, -1) for offset, _ in hidden]
+        self.page, self.spans = page, spans
         return spec
 
 

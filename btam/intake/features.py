@@ -4,10 +4,11 @@ signature of its text (similar texts have signatures a few bits apart; see :func
 
 from __future__ import annotations
 
+import array
 import functools
 import hashlib
 import re
-import struct
+import sys
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,10 +60,9 @@ def link_keys(text: str) -> list[str]:
 
 
 SIGNATURE_BITS = 64
-_WORD_MIN = (1 << 32) - 1
+if array.array("I").itemsize != 4:  # pragma: no cover (every platform CPython supports here)
+    raise ImportError("btam.intake.features needs 32-bit unsigned array items.")
 _PARTS = 4  # 4 x 64 bytes of keyed BLAKE2b per word: one 32-bit hash per bit of the signature
-_UNPACK = struct.Struct(f">{SIGNATURE_BITS}I").unpack
-_BATCH = 256  # rows of hashes held at once (a 20,000-character text has a few thousand words)
 
 
 def _signature_key() -> bytes:
@@ -75,11 +75,6 @@ def _keyed_hashers(key: bytes) -> tuple[Any, ...]:
     copies of them fed the word (the same digests as ``hashlib.blake2b(word, key=key, ...)``, without
     processing the key block again for every word and part)."""
     return tuple(hashlib.blake2b(key=key, digest_size=64, person=b"btam-textsig-%d" % part) for part in range(_PARTS))
-
-
-def _smallest(rows: list[tuple[int, ...]]) -> tuple[int, ...]:
-    """The smallest value of each column."""
-    return rows[0] if len(rows) == 1 else tuple(map(min, *rows))
 
 
 def simhash(text: str) -> int | None:
@@ -102,23 +97,28 @@ def simhash(text: str) -> int | None:
     words = normalize(text).split()
     if len(words) < 5:
         return None
-    hashers = _keyed_hashers(_signature_key())
-    # One row of 64 hashes per word; the smallest of each column (hash function) is taken over
-    # batches of rows at once rather than word by word.
-    rows = [(_WORD_MIN,) * SIGNATURE_BITS]
+    h0, h1, h2, h3 = _keyed_hashers(_signature_key())
+    # 64 big-endian 32-bit hashes per word (the four digests of its four hash states), all words
+    # in one array; then the smallest of each column (hash function), a C-level slice and min each.
+    digests: list[bytes] = []
+    add = digests.append
     for word in set(words):
         data = word.encode()
-        parts = []
-        for hasher in hashers:
-            h = hasher.copy()
-            h.update(data)
-            parts.append(h.digest())
-        rows.append(_UNPACK(b"".join(parts)))
-        if len(rows) >= _BATCH:
-            rows = [_smallest(rows)]
+        a, b, c, d = h0.copy(), h1.copy(), h2.copy(), h3.copy()
+        a.update(data)
+        b.update(data)
+        c.update(data)
+        d.update(data)
+        add(a.digest())
+        add(b.digest())
+        add(c.digest())
+        add(d.digest())
+    hashes = array.array("I", b"".join(digests))
+    if sys.byteorder == "little":
+        hashes.byteswap()  # the digests' bytes are big-endian numbers
     value = 0
-    for bit, smallest in enumerate(_smallest(rows)):
-        if smallest & 1:
+    for bit in range(SIGNATURE_BITS):
+        if min(hashes[bit::SIGNATURE_BITS]) & 1:
             value |= 1 << bit
     return value - (1 << 64) if value >= 1 << 63 else value
 
