@@ -82,9 +82,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, help="measured seconds per variant (default 60; --quick 8)")
     parser.add_argument("--warmup", type=float, help="unmeasured seconds before each variant (default 5; --quick 2)")
     parser.add_argument("--concurrency", type=int, default=50, help="concurrent reporters (default 50)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (default gthread)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (default 2)")
+    parser.add_argument(
+        "--no-reuse-port",
+        dest="reuse_port",
+        action="store_false",
+        help="one listening socket shared by the workers (default: a socket per worker, SO_REUSEPORT)",
+    )
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
     parser.add_argument("--form-path", default=f"/report/{SCHOOL_SLUG}/", help="path of the public report form")
     parser.add_argument("--keep-db", action="store_true", help="keep the database (and uploaded files) afterwards")
@@ -874,6 +880,8 @@ def start_server(args: argparse.Namespace, env: dict[str, str], port: int, workd
         "--chdir", str(ROOT),
         "--no-control-socket",  # gunicorn 27's control socket has one default path per user
     ]  # fmt: skip
+    if args.reuse_port:
+        command.append("--reuse-port")
     return subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT, start_new_session=True)
 
 
@@ -971,7 +979,10 @@ def main() -> None:
         log(f"set up in {time.perf_counter() - began:.1f} s (server on 127.0.0.1:{port}, work dir {workdir})")
         print(f"concurrency: {args.concurrency} count")
         print(f"duration: {args.duration:g} s")
-        print(f"server_workers: {args.workers} count ({args.worker_class}, {args.threads} thread(s) each)")
+        print(
+            f"server_workers: {args.workers} count ({args.worker_class}, {args.threads} thread(s) each, "
+            f"{'a listening socket each' if args.reuse_port else 'one shared listening socket'})"
+        )
         if photo is not None:
             print(f"photo_size: {len(photo)} bytes")
         print(f"load_average: {os.getloadavg()[0]:.1f} runnable")
