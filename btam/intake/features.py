@@ -77,6 +77,44 @@ def _keyed_hashers(key: bytes) -> tuple[Any, ...]:
     return tuple(hashlib.blake2b(key=key, digest_size=64, person=b"btam-textsig-%d" % part) for part in range(_PARTS))
 
 
+# The most common words of reports, in English and Spanish as normalize() leaves them (lower case,
+# no accents). Their hashes are made once per process and key (_common_digests), not for every
+# report: in a report of a few sentences they are a third to a half of the distinct words. A fixed
+# list, so what the process keeps holds no word of any report.
+COMMON_WORDS = frozenset(
+    """
+    a about after again all also am an and any are around as at away back bad be because been before
+    being both but by came can could day did didn do does don doing down during each even ever every
+    few for from get gets getting go going gone got had has have having he her here him his how i if
+    in into is it its just kids know last later like made make many may me might more most much my
+    never new next no nobody not now of off often on once one only or other our out over people put
+    really right s said same saw say saying says school see seemed she should since so some someone
+    something still student students such t take teacher than that the their them then there these
+    they thing things think this those through time to today told too two up us very want was we week
+    well went were what when where which while who why will with won would yesterday you your
+    al algo alguien ahora aqui asi bien cada casa como con contra cuando de del dentro desde dia dice
+    dijo donde dos el ella ellos en entre era es esa ese eso esta estaba estan este esto estudiante
+    fue ha hace hay la las le les lo los mas me mi muy nada ni no nos o otra otro para pero por porque
+    que quien se semana ser si sin sobre solo su sus tambien te tiene todo todos tu un una uno y ya yo
+    """.split()
+)
+
+
+@functools.lru_cache(maxsize=4)
+def _common_digests(key: bytes) -> dict[str, bytes]:
+    """The four digests of each COMMON_WORDS word, joined, as simhash computes them for any word."""
+    hashers = _keyed_hashers(key)
+    out: dict[str, bytes] = {}
+    for word in COMMON_WORDS:
+        parts = []
+        for hasher in hashers:
+            h = hasher.copy()
+            h.update(word.encode())
+            parts.append(h.digest())
+        out[word] = b"".join(parts)
+    return out
+
+
 def simhash(text: str) -> int | None:
     """A 64-bit similarity signature of the text's words, compared by Hamming distance (:func:`hamming`),
     as a signed 64-bit integer (for a BigIntegerField); None for text too short to compare
@@ -97,12 +135,18 @@ def simhash(text: str) -> int | None:
     words = normalize(text).split()
     if len(words) < 5:
         return None
-    h0, h1, h2, h3 = _keyed_hashers(_signature_key())
+    key = _signature_key()
+    h0, h1, h2, h3 = _keyed_hashers(key)
+    common = _common_digests(key)
     # 64 big-endian 32-bit hashes per word (the four digests of its four hash states), all words
     # in one array; then the smallest of each column (hash function), a C-level slice and min each.
     digests: list[bytes] = []
     add = digests.append
     for word in set(words):
+        known = common.get(word)
+        if known is not None:
+            add(known)
+            continue
         data = word.encode()
         a, b, c, d = h0.copy(), h1.copy(), h2.copy(), h3.copy()
         a.update(data)

@@ -244,6 +244,9 @@ def test_the_signature_is_the_same_as_first_written(settings: object) -> None:
     texts = ["", "one two three four", "one two three four five", "ONE, two! three? four five", "x " * 300]
     texts += [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 40))) for _ in range(300)]
     texts += [" ".join(f"word{rng.randrange(10**6)}" for _ in range(n)) for n in (255, 256, 257, 511, 512, 3000)]
+    common = sorted(features.COMMON_WORDS)  # their hashes are kept, the others made for each text
+    texts += [" ".join(common[i : i + 7]) for i in range(0, len(common), 7)]
+    texts += [" ".join(common[i : i + 5] + [f"word{i}"]) for i in range(0, len(common), 5)]
     for key in ("a-first-receipt-key-0123456789abcdef", "another-receipt-key-0123456789abcdef"):
         with override_settings(BTAM_RECEIPT_KEY=key):
             assert [features.simhash(t) for t in texts] == [_first_simhash(t) for t in texts]
