@@ -278,6 +278,24 @@ class ReportForm(forms.Form):
         )
 
 
+class HelpText:
+    """A field's help text, translated when it is shown, and true without being translated: Django
+    makes a bound field of every field each time a form is cleaned and asks whether it has help
+    text (``field.help_text or ""``), which translated the 11 help texts of the report form on
+    every report (a tenth of the form's cleaning)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: Any) -> None:
+        self.text = text
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        return str(self.text)
+
+
 class SharedFields(dict[str, forms.Field]):
     """The ``base_fields`` of a form whose fields never change per form: each form gets the class's
     field objects rather than deep copies of them (their widgets, choices and messages), which took
@@ -309,6 +327,9 @@ def _complete_report_form(form: type[ReportForm]) -> None:
     for name in ("reporter_name", "reporter_contact", "notify_email", "website"):
         form.base_fields[name].widget.attrs.setdefault("autocomplete", "off")
     form.base_fields["notify_email"].widget.attrs["spellcheck"] = "false"
+    for field in form.base_fields.values():
+        if field.help_text:
+            field.help_text = HelpText(field.help_text)  # type: ignore[assignment]
     form.base_fields = SharedFields(form.base_fields)
 
 

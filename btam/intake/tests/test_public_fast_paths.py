@@ -294,3 +294,14 @@ def test_a_school_closed_between_its_lookup_and_the_report_gets_not_found(
 
     assert response.status_code == 404
     assert not Report.objects.exists()
+
+
+def test_help_texts_are_shown_in_the_visitors_language_and_described_by(client: Client, school: School) -> None:
+    english = client.get(form_url(school), headers={"Accept-Language": "en"}).content.decode()
+    spanish = client.get(form_url(school), headers={"Accept-Language": "es"}).content.decode()
+    bad = submit(client, school, report_data(narrative=""), headers={"Accept-Language": "es"}).content.decode()
+
+    assert "Tell us in your own words" in english and "Cuéntanos con tus propias palabras" in spanish
+    assert "Cuéntanos con tus propias palabras" in bad  # a form given back, rendered in full
+    for html in (english, spanish):
+        assert 'id="id_narrative_helptext"' in html and 'aria-describedby="id_narrative_helptext"' in html
