@@ -9,7 +9,7 @@ sets ``seq``, ``prev_hash`` and ``hash`` on an unsealed event. Sealing is in :mo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.db import models, router
@@ -59,86 +59,79 @@ class AuditEventManager(models.Manager["AuditEvent"]):
     def visible_to(self, user: User) -> AuditEventQuerySet:
         return self.get_queryset().visible_to(user)
 
-    def build(
-        self,
-        *,
-        actor: User | None,
-        verb: str,
-        target: models.Model | None = None,
-        target_type: str = "",
-        target_id: str = "",
-        district_id: int | None = None,
-        reason: str = "",
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-        detail: dict[str, Any] | None = None,
-        actor_label: str = "",
-        omit_ip: bool = False,
-    ) -> AuditEvent:
+    def build(self, **fields: Unpack[EventFields]) -> AuditEvent:
         """The event :meth:`record` appends, not saved yet: for an action that writes its rows
         together (``btam.lib.rows``), in the same transaction as the change it records."""
-        ctx = request_context.current()
-        if target is not None:
-            target_type = target_type or target._meta.label_lower
-            target_id = target_id or str(target.pk)
-            if district_id is None:
-                district_id = getattr(target, "district_id", None)
-        actor_obj = actor if actor is not None and actor.is_authenticated else None
-        from btam.lib import clock
+        return _new_event(self.model, **fields)
 
-        return self.model(
-            created_at=clock.now(),
-            actor=actor_obj,
-            actor_name=(actor_obj.get_full_name() or actor_obj.email) if actor_obj else (actor_label or "system"),
-            actor_email=actor_obj.email if actor_obj else "",
-            verb=verb,
-            target_type=target_type,
-            target_id=str(target_id),
-            district_id=district_id,
-            reason=reason,
-            before=before or {},
-            after=after or {},
-            detail=detail or {},
-            ip_address=None if omit_ip else ctx.ip_address,
-            request_id=ctx.request_id,
-        )
-
-    def record(
-        self,
-        *,
-        actor: User | None,
-        verb: str,
-        target: models.Model | None = None,
-        target_type: str = "",
-        target_id: str = "",
-        district_id: int | None = None,
-        reason: str = "",
-        before: dict[str, Any] | None = None,
-        after: dict[str, Any] | None = None,
-        detail: dict[str, Any] | None = None,
-        actor_label: str = "",
-        omit_ip: bool = False,
-    ) -> AuditEvent:
+    def record(self, **fields: Unpack[EventFields]) -> AuditEvent:
         """Append one event. Call it inside the same transaction as the change it records.
 
         ``omit_ip`` leaves the address out: an anonymous reporter's address is never recorded.
         """
-        event = self.build(
-            actor=actor,
-            verb=verb,
-            target=target,
-            target_type=target_type,
-            target_id=target_id,
-            district_id=district_id,
-            reason=reason,
-            before=before,
-            after=after,
-            detail=detail,
-            actor_label=actor_label,
-            omit_ip=omit_ip,
-        )
+        event = _new_event(self.model, **fields)
         event.save(force_insert=True, using=self._db or router.db_for_write(self.model))
         return event
+
+
+class EventFields(TypedDict, total=False):
+    """What an audit event is made of (see AuditEventManager.record)."""
+
+    actor: Required[User | None]
+    verb: Required[str]
+    target: models.Model | None
+    target_type: str
+    target_id: str
+    district_id: int | None
+    reason: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    detail: dict[str, Any] | None
+    actor_label: str
+    omit_ip: bool
+
+
+def _new_event(
+    model: type[AuditEvent],
+    *,
+    actor: User | None,
+    verb: str,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    district_id: int | None = None,
+    reason: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+    actor_label: str = "",
+    omit_ip: bool = False,
+) -> AuditEvent:
+    ctx = request_context.current()
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or str(target.pk)
+        if district_id is None:
+            district_id = getattr(target, "district_id", None)
+    actor_obj = actor if actor is not None and actor.is_authenticated else None
+    from btam.lib import clock
+
+    return model(
+        created_at=clock.now(),
+        actor=actor_obj,
+        actor_name=(actor_obj.get_full_name() or actor_obj.email) if actor_obj else (actor_label or "system"),
+        actor_email=actor_obj.email if actor_obj else "",
+        verb=verb,
+        target_type=target_type,
+        target_id=str(target_id),
+        district_id=district_id,
+        reason=reason,
+        before=before or {},
+        after=after or {},
+        detail=detail or {},
+        ip_address=None if omit_ip else ctx.ip_address,
+        request_id=ctx.request_id,
+    )
 
 
 class AuditEvent(models.Model):

@@ -203,14 +203,7 @@ def do_submit_report(*, new: NewReport, actor: User | None) -> SubmittedReport:
                 ReportLink.objects.bulk_create(_link_rows(report, new))
                 for prepared in new.attachments:
                     _store_attachment(report, prepared, at=at)
-                AuditEvent.objects.record(
-                    actor=actor,
-                    actor_label="anonymous reporter",
-                    verb=Verb.CREATED,
-                    target=report,
-                    detail=audit_detail,
-                    omit_ip=actor is None,
-                )
+                _audit_event(report, actor, audit_detail).save(force_insert=True)
                 if not is_abuse:
                     # One message per new report (no dedupe key needed: the report is new). An
                     # urgent report is delivered at once; the others by the next sweep, within 15 s.
@@ -259,6 +252,18 @@ def _still_open_sql() -> str:
     )
 
 
+def _audit_event(report: Report, actor: User | None, detail: dict[str, object]) -> AuditEvent:
+    """The report's "created" event (its key known), not saved yet."""
+    return AuditEvent.objects.build(
+        actor=actor,
+        actor_label="anonymous reporter",
+        verb=Verb.CREATED,
+        target=report,
+        detail=detail,
+        omit_ip=actor is None,
+    )
+
+
 def _people_rows(report: Report, new: NewReport) -> list[InvolvedPerson]:
     return [
         InvolvedPerson(
@@ -292,16 +297,7 @@ def _insert_report(
     message's keys reserved): the report, its people and links, the audit event, and unless it is
     abuse the outbox message (and for an urgent report the task that delivers it at once)."""
     objects: list[models.Model] = [report, *_people_rows(report, new), *_link_rows(report, new)]
-    objects.append(
-        AuditEvent.objects.build(
-            actor=actor,
-            actor_label="anonymous reporter",
-            verb=Verb.CREATED,
-            target=report,
-            detail=audit_detail,
-            omit_ip=actor is None,
-        )
-    )
+    objects.append(_audit_event(report, actor, audit_detail))
     task = None
     if not report.is_abuse:
         message = outbox.new_message(
