@@ -36,6 +36,16 @@ def _media_in_tmp(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> No
 
 
 @pytest.fixture
+def settings_for_demo(settings: Any, tmp_path: Any) -> None:
+    """For tests that load the demo: a fast password hasher, uploaded files under tmp_path."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "media")}},
+    }
+
+
+@pytest.fixture
 def world(db: None, settings: Any) -> World:
     # Argon2 takes a noticeable fraction of a second per password; the world's eleven accounts
     # use a fast hasher (tests of password hashing itself make their own users).

@@ -40,7 +40,7 @@ from btam.cases.actions import CaseError
 from btam.cases.demo_stories import STORIES, DemoIncoming, DemoNote, DemoTask, Story
 from btam.cases.models import Case, CaseParticipant, ScreeningDecision, Status, Task
 from btam.cases.reporter_actions import do_mark_reporter_messages_read, do_message_reporter
-from btam.core.demo import DEMO_DOMAIN
+from btam.core.demo import demo_accounts
 from btam.intake import actions as intake_actions
 from btam.intake.demo import REPORTS as INTAKE_REPORTS
 from btam.intake.models import Channel, InvolvedPerson, Report
@@ -121,21 +121,14 @@ def _upload(kind: str, title: str) -> tuple[str, SimpleUploadedFile]:
 def _own_clock() -> Iterator[None]:
     """Let the loader move the clock, and put it back as it was (a test may have moved it). The
     outbox's line per delivered message is left out of ``load_demo``'s output meanwhile."""
-    saved = (clock._frozen, clock._offset)
     log = logging.getLogger(outbox.__name__)
     level = log.level
     log.setLevel(max(level, logging.WARNING))
     try:
-        yield
+        with clock.restored():
+            yield
     finally:
-        clock._frozen, clock._offset = saved
         log.setLevel(level)
-
-
-def _accounts() -> dict[str, User]:
-    """The demo accounts that work cases (btam.core.demo), by the start of their address."""
-    wanted = {f"{key}@{DEMO_DOMAIN}": key for key in ("leader", "counselor", "sro", "teacher")}
-    return {wanted[u.email]: u for u in User.objects.filter(email__in=list(wanted), is_demo=True, is_active=True)}
 
 
 class _Roster:
@@ -521,7 +514,7 @@ def load_demo_cases(district: District) -> int:
 
     if Case.objects.filter(district=district).exists():
         return 0
-    accounts = _accounts()
+    accounts = demo_accounts("leader", "counselor", "sro", "teacher")
     if "leader" not in accounts:
         return 0
     schools = {s.slug: s for s in School.objects.filter(district=district)}

@@ -53,6 +53,13 @@ ACCOUNTS = [
 
 
 @transaction.atomic
+def demo_accounts(*keys: str) -> dict[str, User]:
+    """The active demo accounts named by the start of their address (``"leader"`` for
+    leader@<DEMO_DOMAIN>), by that name; those missing are left out."""
+    wanted = {f"{key}@{DEMO_DOMAIN}": key for key in keys}
+    return {wanted[u.email]: u for u in User.objects.filter(email__in=list(wanted), is_demo=True, is_active=True)}
+
+
 def load_demo_district() -> tuple[District, bool]:
     """Create the demo district, its schools and one account per role. Returns (district, created)."""
     district, created = District.objects.get_or_create(

@@ -9,15 +9,13 @@ Idempotent: nothing is added when the district already has comments (returns 0).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 
 from django.db import transaction
 
 from btam.accounts.models import User
 from btam.cases.models import Case, Status
-from btam.core.demo import DEMO_DOMAIN
+from btam.core.demo import demo_accounts
 from btam.discussion.actions import do_post_comment
 from btam.discussion.models import Comment
 from btam.lib import clock
@@ -60,21 +58,6 @@ THREADS: list[list[tuple[str, str, list[tuple[str, str]]]]] = [
 ]
 
 
-@contextlib.contextmanager
-def _own_clock() -> Iterator[None]:
-    """Move the clock while loading, and put it back as it was (a test may have frozen it)."""
-    saved = (clock._frozen, clock._offset)
-    try:
-        yield
-    finally:
-        clock._frozen, clock._offset = saved
-
-
-def _accounts() -> dict[str, User]:
-    wanted = {f"{key}@{DEMO_DOMAIN}": key for key in ("leader", "counselor", "sro")}
-    return {wanted[u.email]: u for u in User.objects.filter(email__in=list(wanted), is_demo=True, is_active=True)}
-
-
 def _cases(district: District, accounts: dict[str, User]) -> list[Case]:
     """Open, unrestricted cases every demo author may write to, most recently active first."""
     cases = Case.objects.filter(district=district, restricted=False, merged_into__isnull=True).exclude(
@@ -97,11 +80,11 @@ def load_demo_discussion(district: District) -> int:
     already loaded, or when the demo cases or accounts are missing)."""
     if Comment.objects.filter(district=district).exists():
         return 0
-    accounts = _accounts()
+    accounts = demo_accounts("leader", "counselor", "sro")
     if set(accounts) != {"leader", "counselor", "sro"}:
         return 0
     made = 0
-    with _own_clock(), transaction.atomic():
+    with clock.restored(), transaction.atomic():
         for case, threads in zip(_cases(district, accounts), THREADS, strict=False):
             steps = sum(1 + len(replies) for _a, _t, replies in threads)
             moments = iter(_moments(case, steps))

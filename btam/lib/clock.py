@@ -6,7 +6,9 @@ the ``clock`` fixture (``clock.advance(minutes=15)``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 
 from django.utils import timezone
 
@@ -38,3 +40,15 @@ def reset() -> None:
     global _offset, _frozen
     _offset = dt.timedelta(0)
     _frozen = None
+
+
+@contextlib.contextmanager
+def restored() -> Iterator[None]:
+    """Let the code inside move the clock (a demo loader spreading events over past weeks), then
+    put it back as it was, frozen or offset (a test may have moved it)."""
+    global _offset, _frozen
+    saved = (_frozen, _offset)
+    try:
+        yield
+    finally:
+        _frozen, _offset = saved

@@ -266,23 +266,11 @@ def do_reschedule_meeting(
         meeting.sequence += 1
         meeting.updated_at = at
         meeting.save(update_fields=["starts_at", "ends_at", "location", "sequence", "updated_at"])
-        touch(case, at)
-        audit(
-            actor=actor, case=case, target=meeting, before=before, after=_state(meeting), detail={"meeting": meeting.pk}
-        )
         title = _("Case conference for case %(number)s moved to %(when)s") % {
             "number": case.number,
             "when": when_in_words(starts_at),
         }
-        _tell(
-            meeting=meeting,
-            case=case,
-            recipients=_invitee_users(meeting),
-            actor=actor,
-            kind="meeting_changed",
-            title=title,
-            scope=f"meeting:{meeting.pk}:moved:{meeting.sequence}",
-        )
+        _changed(actor, case, meeting, before, at, title=title, scope=f"meeting:{meeting.pk}:moved:{meeting.sequence}")
     return meeting
 
 
@@ -306,24 +294,30 @@ def do_cancel_meeting(*, actor: User, meeting: Meeting, reason: str) -> Meeting:
         meeting.state = State.CANCELLED
         meeting.updated_at = at
         meeting.save(update_fields=["state", "updated_at"])
-        touch(case, at)
-        audit(
-            actor=actor, case=case, target=meeting, before=before, after=_state(meeting), detail={"meeting": meeting.pk}
-        )
         title = _("Case conference for case %(number)s on %(when)s cancelled") % {
             "number": case.number,
             "when": when_in_words(meeting.starts_at),
         }
-        _tell(
-            meeting=meeting,
-            case=case,
-            recipients=_invitee_users(meeting),
-            actor=actor,
-            kind="meeting_changed",
-            title=title,
-            scope=f"meeting:{meeting.pk}:cancelled",
-        )
+        _changed(actor, case, meeting, before, at, title=title, scope=f"meeting:{meeting.pk}:cancelled")
     return meeting
+
+
+def _changed(
+    actor: User, case: Case, meeting: Meeting, before: dict[str, Any], at: dt.datetime, *, title: str, scope: str
+) -> None:
+    """A scheduled conference was moved or cancelled (in the action's transaction): the case is
+    touched, the change audited, and the invitees told."""
+    touch(case, at)
+    audit(actor=actor, case=case, target=meeting, before=before, after=_state(meeting), detail={"meeting": meeting.pk})
+    _tell(
+        meeting=meeting,
+        case=case,
+        recipients=_invitee_users(meeting),
+        actor=actor,
+        kind="meeting_changed",
+        title=title,
+        scope=scope,
+    )
 
 
 def _add_decision(

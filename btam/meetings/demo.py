@@ -15,34 +15,18 @@ demo accounts or cases are missing.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 
 from django.db import transaction
 from django.utils import timezone
 
 from btam.accounts.models import User
 from btam.cases.models import Case, Status
-from btam.core.demo import DEMO_DOMAIN
+from btam.core.demo import demo_accounts
 from btam.lib import clock
 from btam.meetings import actions
 from btam.meetings.models import Meeting
 from btam.orgs.models import District
-
-
-@contextlib.contextmanager
-def _own_clock() -> Iterator[None]:
-    saved = (clock._frozen, clock._offset)
-    try:
-        yield
-    finally:
-        clock._frozen, clock._offset = saved
-
-
-def _accounts() -> dict[str, User]:
-    wanted = {f"{key}@{DEMO_DOMAIN}": key for key in ("leader", "counselor", "sro")}
-    return {wanted[u.email]: u for u in User.objects.filter(email__in=list(wanted), is_demo=True, is_active=True)}
 
 
 def _cases(district: District, accounts: dict[str, User]) -> list[Case]:
@@ -132,11 +116,11 @@ def load_demo_meetings(district: District) -> int:
     """Add the demo meetings to the district; returns how many were added (0 when already loaded)."""
     if Meeting.objects.filter(district=district).exists():
         return 0
-    accounts = _accounts()
+    accounts = demo_accounts("leader", "counselor", "sro")
     if set(accounts) != {"leader", "counselor", "sro"}:
         return 0
     made = 0
-    with _own_clock(), transaction.atomic():
+    with clock.restored(), transaction.atomic():
         now = clock.now()
         cases = _cases(district, accounts)
         if not cases:

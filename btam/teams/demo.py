@@ -10,9 +10,7 @@ Idempotent: nothing is done when the district has teams already.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -95,15 +93,6 @@ LEADS = {
 RULE = ["counseling", "instruction", "public_safety", "administration", "mental_health"]
 
 
-@contextlib.contextmanager
-def _own_clock() -> Iterator[None]:
-    saved = (clock._frozen, clock._offset)
-    try:
-        yield
-    finally:
-        clock._frozen, clock._offset = saved
-
-
 def _email(local: str) -> str:
     return f"{local}@{DEMO_DOMAIN}"
 
@@ -126,7 +115,7 @@ def load_demo_teams(district: District) -> int:
     if manager is None:
         return 0
     schools = {s.slug: s for s in School.objects.filter(district=district)}
-    with _own_clock(), transaction.atomic():
+    with clock.restored(), transaction.atomic():
         now = clock.now()
         clock.freeze(now - dt.timedelta(days=120))
         _staff(district, schools)

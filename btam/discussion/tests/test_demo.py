@@ -3,8 +3,6 @@ through the real action, once, in the cases' past, without moving the cases' las
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from btam.accounts.models import User
@@ -19,15 +17,6 @@ from btam.lib import clock
 from btam.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def settings_for_demo(settings: Any, tmp_path: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "media")}},
-    }
 
 
 def test_the_demo_discussion_is_loaded_once_through_the_action(settings_for_demo: None) -> None:

@@ -3,8 +3,6 @@ one upcoming conference on open demo cases, through the real actions, once."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from btam.accounts.models import User
@@ -18,15 +16,6 @@ from btam.meetings.models import Meeting, MeetingDecision
 from btam.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def settings_for_demo(settings: Any, tmp_path: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path / "media")}},
-    }
 
 
 def test_the_demo_conferences_are_loaded_once_through_the_actions(settings_for_demo: None) -> None:
