@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import Field, QuerySet
+from django.db.models import Field
 from django.utils.translation import gettext as _
 
 from btam.audit.models import AuditEvent, Verb
@@ -181,23 +181,20 @@ def do_submit_report(*, new: NewReport, actor: User | None) -> SubmittedReport:
         # trip (btam.lib.rows), the same rows as the steps below.
         # The school is checked in the same query that reserves the keys: a process may have looked
         # it up before it was closed or moved to another district.
+        school_check = (_still_open_sql(), [new.school.pk, new.school.district_id])
         try:
-            reserved = (
-                None
-                if new.attachments
-                else rows.reserve_ids(
-                    Report, OutboxMessage, exists=(_still_open_sql(), [new.school.pk, new.school.district_id])
-                )
-            )
+            reserved = None if new.attachments else rows.reserve_ids(Report, OutboxMessage, exists=school_check)
         except rows.NotFound:
-            raise SchoolNotTakingReports(_("This school no longer takes reports here.")) from None
+            raise _school_gone() from None
         if reserved is not None:
             report.pk, message_id = reserved
             _insert_report(report, new, actor, audit_detail, message_id=message_id, urgent=level >= URGENT_THRESHOLD)
         else:
             with transaction.atomic():
-                if not _still_open(new).exists():
-                    raise SchoolNotTakingReports(_("This school no longer takes reports here."))
+                with connections[Report.objects.db].cursor() as cursor:
+                    cursor.execute(*school_check)
+                    if cursor.fetchone() is None:
+                        raise _school_gone()
                 report.save(force_insert=True)
                 InvolvedPerson.objects.bulk_create(_people_rows(report, new))
                 ReportLink.objects.bulk_create(_link_rows(report, new))
@@ -227,18 +224,15 @@ def do_submit_report(*, new: NewReport, actor: User | None) -> SubmittedReport:
 REPORT_RECEIVED = "intake.report_received"
 
 
-def _still_open(new: NewReport) -> QuerySet[School]:
-    """The report's school, found only if it still takes reports and is still in its district."""
-    from btam.orgs.models import School
-
-    return School.objects.filter(pk=new.school.pk, district_id=new.school.district_id, is_active=True)
+def _school_gone() -> SchoolNotTakingReports:
+    return SchoolNotTakingReports(_("This school no longer takes reports here."))
 
 
 @functools.cache
 def _still_open_sql() -> str:
-    """:func:`_still_open` as SQL with two parameters (the school, its district), written once from
-    the model: building the queryset's SQL on every report took longer than the database takes to
-    answer it."""
+    """A row when the school (first parameter) still takes reports and is still in the district
+    (second parameter). Plain SQL written once from the model: building a queryset's SQL on every
+    report took longer than the database takes to answer it."""
     from btam.orgs.models import School
 
     meta = School._meta
